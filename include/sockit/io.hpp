@@ -1,0 +1,20 @@
+// Plain descriptors beside sockets: what a tool needs to move bytes between stdin/stdout
+// (pipes, terminals, files) and a socket without touching raw syscalls itself.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <system_error>
+
+#include "sockit/error.hpp"
+
+namespace sockit {
+
+// One read(2); 0 is end of file.
+Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept;
+// Writes every byte, waiting in poll(2) when fd is non-blocking and full.
+std::error_code write_all(int fd, std::string_view data) noexcept;
+// A write to a closed pipe or socket becomes EPIPE instead of killing the process.
+void ignore_sigpipe() noexcept;
+
+}  // namespace sockit

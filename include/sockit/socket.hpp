@@ -1,0 +1,180 @@
+// Socket: Python's socket object in C++, name for name.
+//
+//   sockit::Socket s(sockit::Family::inet, sockit::Type::stream);
+//   s.settimeout(2s);
+//   s.connect({"localhost", 8001});
+//   s.sendall("hello");
+//   std::string reply = s.recv(4096);
+//
+// Timeouts follow Python: none (std::nullopt) blocks, zero is non-blocking, a duration bounds
+// connect, accept, send and recv alike. They are implemented with a non-blocking descriptor
+// and poll(2), never SO_RCVTIMEO. Throwing calls raise the Error subclass that matches the
+// failure; the try_ forms (and Python's connect_ex) are noexcept and return the error instead.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sockit/endpoint.hpp"
+#include "sockit/error.hpp"
+#include "sockit/fd.hpp"
+#include "sockit/options.hpp"
+#include "sockit/resolver.hpp"
+#include "sockit/select.hpp"
+
+namespace sockit {
+
+// Seconds as a floating-point count, like Python's timeout values; 2s and 250ms convert.
+using Duration = std::chrono::duration<double>;
+// std::nullopt is Python's None: block without limit.
+using Timeout = std::optional<Duration>;
+
+// The timeout new sockets start with (Python's socket.setdefaulttimeout). A negative
+// duration is std::invalid_argument, as Python's ValueError.
+void setdefaulttimeout(Timeout timeout);
+Timeout getdefaulttimeout() noexcept;
+
+enum class Shut : int { rd = SHUT_RD, wr = SHUT_WR, rdwr = SHUT_RDWR };
+
+class Socket;
+struct Accepted;
+struct Datagram;
+
+class Socket {
+ public:
+  Socket(Family family = Family::inet, Type type = Type::stream, int protocol = 0);
+  // Adopts an open socket descriptor; family and type are read from it.
+  explicit Socket(Fd fd);
+  Socket(Socket&&) noexcept = default;
+  Socket& operator=(Socket&&) noexcept = default;
+  ~Socket() = default;
+
+  // The noexcept form of the constructor.
+  static Result<Socket> try_create(Family family = Family::inet, Type type = Type::stream,
+                                   int protocol = 0) noexcept;
+  // A connected pair (Python's socket.socketpair).
+  static std::pair<Socket, Socket> socketpair(Family family = Family::local,
+                                              Type type = Type::stream);
+
+  void bind(const Endpoint& endpoint);
+  void bind(const Address& address);
+  std::error_code try_bind(const Endpoint& endpoint) noexcept;
+  void listen(int backlog = SOMAXCONN);
+
+  Accepted accept();
+  Result<Accepted> try_accept() noexcept;
+
+  void connect(const Endpoint& endpoint);
+  void connect(const Address& address);
+  // Python's connect_ex: the error instead of an exception (a resolution failure included).
+  std::error_code connect_ex(const Endpoint& endpoint) noexcept;
+  std::error_code connect_ex(const Address& address) noexcept;
+
+  std::size_t send(std::string_view data, int flags = 0);
+  Result<std::size_t> try_send(std::string_view data, int flags = 0) noexcept;
+  // Sends every byte; under a timeout the whole call must finish within it, as in Python.
+  void sendall(std::string_view data, int flags = 0);
+  std::error_code try_sendall(std::string_view data, int flags = 0) noexcept;
+
+  // At most bufsize bytes; an empty string means the peer closed its side.
+  std::string recv(std::size_t bufsize, int flags = 0);
+  std::size_t recv_into(std::span<char> buffer, int flags = 0);
+  Result<std::size_t> try_recv_into(std::span<char> buffer, int flags = 0) noexcept;
+
+  std::size_t sendto(std::string_view data, const Endpoint& to, int flags = 0);
+  std::size_t sendto(std::string_view data, const Address& to, int flags = 0);
+  Result<std::size_t> try_sendto(std::string_view data, const Endpoint& to, int flags = 0) noexcept;
+  Datagram recvfrom(std::size_t bufsize, int flags = 0);
+  std::pair<std::size_t, Endpoint> recvfrom_into(std::span<char> buffer, int flags = 0);
+  Result<std::pair<std::size_t, Endpoint>> try_recvfrom_into(std::span<char> buffer,
+                                                             int flags = 0) noexcept;
+
+  void shutdown(Shut how);
+  std::error_code try_shutdown(Shut how) noexcept;
+  // Closes now; later calls fail with EBADF. The destructor closes too.
+  void close() noexcept;
+  // Gives up the descriptor without closing it.
+  Fd detach() noexcept;
+
+  Endpoint getsockname() const;
+  Endpoint getpeername() const;
+  int fileno() const noexcept { return fd_.get(); }
+  Family family() const noexcept { return family_; }
+  Type type() const noexcept { return type_; }
+  int proto() const noexcept { return protocol_; }
+
+  void settimeout(Timeout timeout);
+  std::error_code try_settimeout(Timeout timeout) noexcept;
+  Timeout gettimeout() const noexcept { return timeout_; }
+  // setblocking(true) is settimeout(None); setblocking(false) is settimeout(0).
+  void setblocking(bool blocking);
+  bool getblocking() const noexcept { return !timeout_ || timeout_->count() != 0; }
+
+  template <class Option>
+  void set(const Option& option) {
+    const typename Option::storage raw = option.encode();
+    setsockopt(Option::level, Option::name, &raw, sizeof raw);
+  }
+  template <class Option>
+  Option get() const {
+    typename Option::storage raw{};
+    getsockopt(Option::level, Option::name, &raw, sizeof raw);
+    return Option::decode(raw);
+  }
+
+  // The raw forms, for options without a typed name.
+  void setsockopt(int level, int name, int value);
+  void setsockopt(int level, int name, const void* value, socklen_t length);
+  std::error_code try_setsockopt(int level, int name, const void* value, socklen_t length) noexcept;
+  int getsockopt(int level, int name) const;
+  // Fills value and returns the length the kernel wrote.
+  socklen_t getsockopt(int level, int name, void* value, socklen_t length) const;
+
+ private:
+  Socket(Fd fd, Family family, Type type, int protocol);
+
+  Fd fd_;
+  Family family_ = Family::unspec;
+  Type type_ = Type::any;
+  int protocol_ = 0;
+  Timeout timeout_;
+};
+
+// accept()'s (conn, address) pair; structured bindings work: auto [conn, addr] = s.accept().
+struct Accepted {
+  Socket conn;
+  Endpoint address;
+};
+
+// recvfrom()'s (data, address) pair.
+struct Datagram {
+  std::string data;
+  Endpoint address;
+};
+
+// Connects to the first address of address's resolution that accepts, trying each in
+// order; timeout bounds each attempt and defaults to getdefaulttimeout(). On failure the
+// error of the last attempt is thrown. source, when given, is bound first.
+Socket create_connection(const Address& address, Timeout timeout = getdefaulttimeout(),
+                         const std::optional<Address>& source = std::nullopt);
+Result<Socket> try_create_connection(const Address& address, Timeout timeout = getdefaulttimeout(),
+                                     const std::optional<Address>& source = std::nullopt) noexcept;
+
+struct ServerOptions {
+  Family family = Family::inet;
+  int backlog = SOMAXCONN;
+  bool reuse_port = false;
+  // An IPv6 socket that also accepts IPv4 (IPV6_V6ONLY off); needs family inet6.
+  bool dualstack_ipv6 = false;
+};
+
+// A listening TCP socket bound to address, with SO_REUSEADDR set as Python does.
+Socket create_server(const Address& address, const ServerOptions& options = {});
+
+}  // namespace sockit

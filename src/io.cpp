@@ -1,0 +1,29 @@
+#include "sockit/io.hpp"
+
+#include "sys/sys.hpp"
+
+namespace sockit {
+
+Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept {
+  return sys::read(fd, buffer.data(), buffer.size());
+}
+
+std::error_code write_all(int fd, std::string_view data) noexcept {
+  while (!data.empty()) {
+    auto written = sys::write(fd, data.data(), data.size());
+    if (written) {
+      data.remove_prefix(*written);
+    } else if (written.error() == std::errc::resource_unavailable_try_again) {
+      if (auto code = sys::wait(fd, POLLOUT, std::nullopt)) return code;
+    } else {
+      return written.error();
+    }
+  }
+  return {};
+}
+
+void ignore_sigpipe() noexcept {
+  sys::ignore_sigpipe();
+}
+
+}  // namespace sockit

@@ -1,0 +1,389 @@
+#include "sockit/socket.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <stdexcept>
+
+#include "sys/sys.hpp"
+
+namespace sockit {
+namespace {
+
+// Python's default timeout, as seconds; negative is None.
+std::atomic<double> default_timeout_seconds{-1.0};
+
+bool would_block(std::error_code code) noexcept {
+  return code == std::errc::operation_would_block ||
+         code == std::errc::resource_unavailable_try_again;
+}
+
+bool valid_timeout(Timeout timeout) noexcept {
+  return !timeout || timeout->count() >= 0;
+}
+
+void check_timeout(Timeout timeout) {
+  if (!valid_timeout(timeout)) throw std::invalid_argument("timeout value out of range");
+}
+
+std::string with_subject(std::string_view operation, const std::string& subject) {
+  return subject.empty() ? std::string(operation) : std::string(operation) + " " + subject;
+}
+
+// The descriptor's blocking mode follows the timeout, as in CPython: blocking for None,
+// non-blocking (with poll for waits) for any duration.
+std::error_code apply_timeout(int fd, Timeout timeout) noexcept {
+  return sys::set_nonblocking(fd, timeout.has_value());
+}
+
+// The deadline of one call under the current timeout; none when the call may block forever
+// (timeout None) or must not wait at all (timeout 0, handled by the caller).
+sys::Deadline deadline_for(Timeout timeout) noexcept {
+  if (!timeout || timeout->count() == 0) return std::nullopt;
+  return sys::Clock::now() + std::chrono::duration_cast<sys::Clock::duration>(*timeout);
+}
+
+// Runs a syscall, and while it would block waits for readiness until the deadline: the one
+// place where Python's timeout semantics live.
+template <class Call>
+auto with_wait(int fd, Timeout timeout, short events, sys::Deadline deadline, Call call)
+    -> decltype(call()) {
+  for (;;) {
+    auto result = call();
+    if (result || !would_block(result.error())) return result;
+    if (timeout && timeout->count() == 0) return result;
+    if (auto code = sys::wait(fd, events, deadline)) return code;
+  }
+}
+
+}  // namespace
+
+void setdefaulttimeout(Timeout timeout) {
+  check_timeout(timeout);
+  default_timeout_seconds = timeout ? timeout->count() : -1.0;
+}
+
+Timeout getdefaulttimeout() noexcept {
+  const double seconds = default_timeout_seconds;
+  if (seconds < 0) return std::nullopt;
+  return Duration(seconds);
+}
+
+Socket::Socket(Fd fd, Family family, Type type, int protocol)
+    : fd_(std::move(fd)), family_(family), type_(type), protocol_(protocol) {}
+
+Socket::Socket(Family family, Type type, int protocol)
+    : Socket(Fd(sys::socket(static_cast<int>(family), static_cast<int>(type), protocol)
+                    .value_or_throw("socket")),
+             family, type, protocol) {
+  settimeout(getdefaulttimeout());
+}
+
+Socket::Socket(Fd fd) : fd_(std::move(fd)) {
+  int domain = 0;
+  int type = 0;
+  int protocol = 0;
+  getsockopt(SOL_SOCKET, SO_DOMAIN, &domain, sizeof domain);
+  getsockopt(SOL_SOCKET, SO_TYPE, &type, sizeof type);
+  getsockopt(SOL_SOCKET, SO_PROTOCOL, &protocol, sizeof protocol);
+  family_ = static_cast<Family>(domain);
+  type_ = static_cast<Type>(type);
+  protocol_ = protocol;
+  settimeout(getdefaulttimeout());
+}
+
+Result<Socket> Socket::try_create(Family family, Type type, int protocol) noexcept {
+  auto fd = sys::socket(static_cast<int>(family), static_cast<int>(type), protocol);
+  if (!fd) return fd.error();
+  Socket socket(Fd(*fd), family, type, protocol);
+  if (auto code = socket.try_settimeout(getdefaulttimeout())) return code;
+  return socket;
+}
+
+std::pair<Socket, Socket> Socket::socketpair(Family family, Type type) {
+  auto fds = sys::socketpair(static_cast<int>(family), static_cast<int>(type), 0)
+                 .value_or_throw("socketpair");
+  std::pair<Socket, Socket> pair{Socket(Fd(fds.first), family, type, 0),
+                                 Socket(Fd(fds.second), family, type, 0)};
+  pair.first.settimeout(getdefaulttimeout());
+  pair.second.settimeout(getdefaulttimeout());
+  return pair;
+}
+
+std::error_code Socket::try_bind(const Endpoint& endpoint) noexcept {
+  return sys::bind(fd_.get(), endpoint);
+}
+
+void Socket::bind(const Endpoint& endpoint) {
+  throw_if(try_bind(endpoint), "bind " + endpoint.to_string());
+}
+
+void Socket::bind(const Address& address) {
+  auto endpoints = resolve(address, family_, type_, AI_PASSIVE);
+  bind(endpoints.front());
+}
+
+void Socket::listen(int backlog) {
+  throw_if(sys::listen(fd_.get(), backlog), with_subject("listen", getsockname().to_string()));
+}
+
+Result<Accepted> Socket::try_accept() noexcept {
+  const Timeout child_timeout = getdefaulttimeout();
+  Endpoint peer;
+  auto conn = with_wait(fd_.get(), timeout_, POLLIN, deadline_for(timeout_), [&] {
+    return sys::accept(fd_.get(), peer, child_timeout ? SOCK_NONBLOCK : 0);
+  });
+  if (!conn) return conn.error();
+  Socket socket(Fd(*conn), family_, type_, protocol_);
+  socket.timeout_ = child_timeout;
+  return Accepted{std::move(socket), std::move(peer)};
+}
+
+Accepted Socket::accept() {
+  auto accepted = try_accept();
+  if (!accepted) throw_error(accepted.error(), with_subject("accept", getsockname().to_string()));
+  return std::move(accepted).value();
+}
+
+std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
+  auto code = sys::connect(fd_.get(), endpoint);
+  if (code != std::errc::operation_in_progress) return code;
+  if (timeout_ && timeout_->count() == 0) return code;
+  if (auto waited = sys::wait(fd_.get(), POLLOUT, deadline_for(timeout_))) return waited;
+  int pending = 0;
+  socklen_t length = sizeof pending;
+  if (auto failed = sys::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &pending, length)) {
+    return failed;
+  }
+  return {pending, std::system_category()};
+}
+
+std::error_code Socket::connect_ex(const Address& address) noexcept {
+  auto endpoints = try_resolve(address, family_, type_);
+  if (!endpoints) return endpoints.error();
+  return connect_ex(endpoints->front());
+}
+
+void Socket::connect(const Endpoint& endpoint) {
+  throw_if(connect_ex(endpoint), "connect " + endpoint.to_string());
+}
+
+void Socket::connect(const Address& address) {
+  connect(resolve(address, family_, type_).front());
+}
+
+Result<std::size_t> Socket::try_send(std::string_view data, int flags) noexcept {
+  return with_wait(fd_.get(), timeout_, POLLOUT, deadline_for(timeout_),
+                   [&] { return sys::send(fd_.get(), data.data(), data.size(), flags); });
+}
+
+std::size_t Socket::send(std::string_view data, int flags) {
+  auto sent = try_send(data, flags);
+  if (!sent) throw_error(sent.error(), with_subject("send", getpeername().to_string()));
+  return *sent;
+}
+
+std::error_code Socket::try_sendall(std::string_view data, int flags) noexcept {
+  const auto deadline = deadline_for(timeout_);
+  while (!data.empty()) {
+    auto sent = with_wait(fd_.get(), timeout_, POLLOUT, deadline,
+                          [&] { return sys::send(fd_.get(), data.data(), data.size(), flags); });
+    if (!sent) return sent.error();
+    data.remove_prefix(*sent);
+  }
+  return {};
+}
+
+void Socket::sendall(std::string_view data, int flags) {
+  if (auto code = try_sendall(data, flags)) {
+    Endpoint peer;
+    const bool connected = !sys::getpeername(fd_.get(), peer);
+    throw_error(code, with_subject("sendall", connected ? peer.to_string() : ""));
+  }
+}
+
+Result<std::size_t> Socket::try_recv_into(std::span<char> buffer, int flags) noexcept {
+  return with_wait(fd_.get(), timeout_, POLLIN, deadline_for(timeout_),
+                   [&] { return sys::recv(fd_.get(), buffer.data(), buffer.size(), flags); });
+}
+
+std::size_t Socket::recv_into(std::span<char> buffer, int flags) {
+  auto received = try_recv_into(buffer, flags);
+  if (!received) {
+    Endpoint peer;
+    const bool connected = !sys::getpeername(fd_.get(), peer);
+    throw_error(received.error(), with_subject("recv", connected ? peer.to_string() : ""));
+  }
+  return *received;
+}
+
+std::string Socket::recv(std::size_t bufsize, int flags) {
+  std::string data(bufsize, '\0');
+  data.resize(recv_into(data, flags));
+  return data;
+}
+
+Result<std::size_t> Socket::try_sendto(std::string_view data, const Endpoint& to,
+                                       int flags) noexcept {
+  return with_wait(fd_.get(), timeout_, POLLOUT, deadline_for(timeout_),
+                   [&] { return sys::sendto(fd_.get(), data.data(), data.size(), flags, to); });
+}
+
+std::size_t Socket::sendto(std::string_view data, const Endpoint& to, int flags) {
+  return try_sendto(data, to, flags).value_or_throw("sendto " + to.to_string());
+}
+
+std::size_t Socket::sendto(std::string_view data, const Address& to, int flags) {
+  return sendto(data, resolve(to, family_, type_).front(), flags);
+}
+
+Result<std::pair<std::size_t, Endpoint>> Socket::try_recvfrom_into(std::span<char> buffer,
+                                                                   int flags) noexcept {
+  Endpoint from;
+  auto received = with_wait(fd_.get(), timeout_, POLLIN, deadline_for(timeout_), [&] {
+    return sys::recvfrom(fd_.get(), buffer.data(), buffer.size(), flags, from);
+  });
+  if (!received) return received.error();
+  return std::pair{*received, std::move(from)};
+}
+
+std::pair<std::size_t, Endpoint> Socket::recvfrom_into(std::span<char> buffer, int flags) {
+  return try_recvfrom_into(buffer, flags).value_or_throw("recvfrom");
+}
+
+Datagram Socket::recvfrom(std::size_t bufsize, int flags) {
+  Datagram datagram{std::string(bufsize, '\0'), {}};
+  auto [size, from] = recvfrom_into(datagram.data, flags);
+  datagram.data.resize(size);
+  datagram.address = std::move(from);
+  return datagram;
+}
+
+std::error_code Socket::try_shutdown(Shut how) noexcept {
+  return sys::shutdown(fd_.get(), static_cast<int>(how));
+}
+
+void Socket::shutdown(Shut how) {
+  throw_if(try_shutdown(how), "shutdown");
+}
+
+void Socket::close() noexcept {
+  fd_.reset();
+}
+
+Fd Socket::detach() noexcept {
+  return Fd(fd_.release());
+}
+
+Endpoint Socket::getsockname() const {
+  Endpoint endpoint;
+  throw_if(sys::getsockname(fd_.get(), endpoint), "getsockname");
+  return endpoint;
+}
+
+Endpoint Socket::getpeername() const {
+  Endpoint endpoint;
+  throw_if(sys::getpeername(fd_.get(), endpoint), "getpeername");
+  return endpoint;
+}
+
+std::error_code Socket::try_settimeout(Timeout timeout) noexcept {
+  if (!valid_timeout(timeout)) return std::make_error_code(std::errc::invalid_argument);
+  if (auto code = apply_timeout(fd_.get(), timeout)) return code;
+  timeout_ = timeout;
+  return {};
+}
+
+void Socket::settimeout(Timeout timeout) {
+  check_timeout(timeout);
+  throw_if(try_settimeout(timeout), "settimeout");
+}
+
+void Socket::setblocking(bool blocking) {
+  settimeout(blocking ? Timeout{} : Timeout{Duration(0)});
+}
+
+std::error_code Socket::try_setsockopt(int level, int name, const void* value,
+                                       socklen_t length) noexcept {
+  return sys::setsockopt(fd_.get(), level, name, value, length);
+}
+
+void Socket::setsockopt(int level, int name, const void* value, socklen_t length) {
+  throw_if(try_setsockopt(level, name, value, length), "setsockopt");
+}
+
+void Socket::setsockopt(int level, int name, int value) {
+  setsockopt(level, name, &value, sizeof value);
+}
+
+socklen_t Socket::getsockopt(int level, int name, void* value, socklen_t length) const {
+  throw_if(sys::getsockopt(fd_.get(), level, name, value, length), "getsockopt");
+  return length;
+}
+
+int Socket::getsockopt(int level, int name) const {
+  int value = 0;
+  getsockopt(level, name, &value, sizeof value);
+  return value;
+}
+
+// Tries each endpoint of address in order; last receives the endpoint of the final attempt
+// so a failure can name it.
+namespace {
+Result<Socket> connect_any(const Address& address, Timeout timeout,
+                           const std::optional<Address>& source, Endpoint& last) noexcept {
+  auto endpoints = try_resolve(address, Family::unspec, Type::stream);
+  if (!endpoints) return endpoints.error();
+  std::error_code failure;
+  for (const auto& endpoint : *endpoints) {
+    last = endpoint;
+    auto socket = Socket::try_create(endpoint.family(), Type::stream);
+    if (!socket) {
+      failure = socket.error();
+      continue;
+    }
+    if ((failure = socket->try_settimeout(timeout))) continue;
+    if (source) {
+      auto local = try_resolve(*source, endpoint.family(), Type::stream, AI_PASSIVE);
+      if (!local) return local.error();
+      if ((failure = socket->try_bind(local->front()))) continue;
+    }
+    if (!(failure = socket->connect_ex(endpoint))) return socket;
+  }
+  return failure;
+}
+}  // namespace
+
+Result<Socket> try_create_connection(const Address& address, Timeout timeout,
+                                     const std::optional<Address>& source) noexcept {
+  Endpoint last;
+  return connect_any(address, timeout, source, last);
+}
+
+Socket create_connection(const Address& address, Timeout timeout,
+                         const std::optional<Address>& source) {
+  check_timeout(timeout);
+  Endpoint last;
+  auto socket = connect_any(address, timeout, source, last);
+  if (socket) return std::move(socket).value();
+  std::string subject = address.to_string();
+  if (last.family() != Family::unspec && last.to_string() != subject) {
+    subject += " (" + last.to_string() + ")";
+  }
+  throw_error(socket.error(), "connect " + subject);
+}
+
+Socket create_server(const Address& address, const ServerOptions& options) {
+  if (options.dualstack_ipv6 && options.family != Family::inet6) {
+    throw std::invalid_argument("dualstack_ipv6 requires Family::inet6");
+  }
+  const Family family = address.local ? Family::local : options.family;
+  Socket socket(family, Type::stream);
+  if (family != Family::local) socket.set(opt::reuse_address{true});
+  if (options.reuse_port) socket.set(opt::reuse_port{true});
+  if (family == Family::inet6) socket.set(opt::v6_only{!options.dualstack_ipv6});
+  socket.bind(address);
+  socket.listen(options.backlog);
+  return socket;
+}
+
+}  // namespace sockit

@@ -1,0 +1,57 @@
+// sockit: one program, one subcommand per tool. The table below is the whole list.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <stdexcept>
+
+#include "command.hpp"
+#include "sockit/error.hpp"
+#include "sockit/io.hpp"
+
+namespace {
+
+using sockit::tools::Command;
+
+constexpr Command kCommands[] = {
+    {"resolve", "Look up the addresses of names and the names of addresses",
+     sockit::tools::setup_resolve},
+    {"tcp", "Connect to or listen on a TCP (or Unix) stream, netcat done right",
+     sockit::tools::setup_tcp},
+    {"udp", "Send and receive UDP datagrams; listen, print and echo", sockit::tools::setup_udp},
+};
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sockit::ignore_sigpipe();
+  CLI::App app{"sockit: the socket toolkit", "sockit"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sockit 0.1.0");
+  sockit::tools::Run run;
+  for (const auto& command : kCommands) {
+    auto* sub = app.add_subcommand(std::string(command.name), std::string(command.summary));
+    auto command_run = command.setup(*sub);
+    sub->callback([&run, command_run] { run = command_run; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  const std::string name = app.get_subcommands().front()->get_name();
+  try {
+    return run();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "sockit " << name << ": " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "sockit " << name << ": " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
