@@ -99,6 +99,12 @@ Result<Socket> Socket::try_create(Family family, Type type, int protocol) noexce
   return socket;
 }
 
+Socket Socket::from_fd(Fd fd, Family family, Type type, int protocol, Timeout timeout) noexcept {
+  Socket socket(std::move(fd), family, type, protocol);
+  socket.timeout_ = timeout;
+  return socket;
+}
+
 std::pair<Socket, Socket> Socket::socketpair(Family family, Type type) {
   auto fds = sys::socketpair(static_cast<int>(family), static_cast<int>(type), 0)
                  .value_or_throw("socketpair");
@@ -133,9 +139,7 @@ Result<Accepted> Socket::try_accept() noexcept {
     return sys::accept(fd_.get(), peer, child_timeout ? SOCK_NONBLOCK : 0);
   });
   if (!conn) return conn.error();
-  Socket socket(Fd(*conn), family_, type_, protocol_);
-  socket.timeout_ = child_timeout;
-  return Accepted{std::move(socket), std::move(peer)};
+  return Accepted{from_fd(Fd(*conn), family_, type_, protocol_, child_timeout), std::move(peer)};
 }
 
 Accepted Socket::accept() {

@@ -11,6 +11,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sockit/error.hpp"
 
@@ -81,7 +82,13 @@ class Endpoint {
 std::ostream& operator<<(std::ostream& out, const Endpoint& endpoint);
 
 // A target as a user writes it: a host name or numeric address and a port, or a Unix path.
+// Not an aggregate on purpose: GCC 12 miscompiles aggregates passed by value to coroutines
+// (the frame gets a bitwise copy), and Address is a natural coroutine parameter.
 struct Address {
+  Address() = default;
+  Address(std::string host_name, std::uint16_t port_number, bool is_local = false)
+      : host(std::move(host_name)), port(port_number), local(is_local) {}
+
   std::string host;
   std::uint16_t port = 0;
   bool local = false;  // host is a Unix socket path ("@name" for abstract)

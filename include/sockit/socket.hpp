@@ -58,6 +58,9 @@ class Socket {
   // The noexcept form of the constructor.
   static Result<Socket> try_create(Family family = Family::inet, Type type = Type::stream,
                                    int protocol = 0) noexcept;
+  // Adopts fd whose family, type and blocking mode the caller knows (fresh from accept4,
+  // say), without asking the kernel; timeout must match the descriptor's O_NONBLOCK state.
+  static Socket from_fd(Fd fd, Family family, Type type, int protocol, Timeout timeout) noexcept;
   // A connected pair (Python's socket.socketpair).
   static std::pair<Socket, Socket> socketpair(Family family = Family::local,
                                               Type type = Type::stream);

@@ -1,0 +1,290 @@
+// The async layer's sockets: Stream (TCP or Unix), Listener and DatagramSocket on an
+// EventLoop, awaited from Task coroutines as the tutorials' asyncio example reads:
+//
+//   Task<> handle(Stream s) {
+//     char buf[4096];
+//     auto n = co_await with_timeout(5s, s.read_some(buf));
+//     if (n && *n > 0) co_await s.write_all({buf, *n});
+//   }
+//
+// Each operation is an awaiter, not a coroutine: co_await allocates nothing. It first tries
+// the syscall and parks on the loop only on EAGAIN. Results come back as Result<...>, never
+// as exceptions, so a server handles a failed connection without throwing. close() (or the
+// destructor) wakes parked operations with errc::operation_canceled; with_timeout fails
+// them with errc::timed_out.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "sockit/endpoint.hpp"
+#include "sockit/error.hpp"
+#include "sockit/event_loop.hpp"
+#include "sockit/socket.hpp"
+#include "sockit/task.hpp"
+
+namespace sockit {
+
+// A socket registered with one loop; the base of Stream, Listener and DatagramSocket.
+class AsyncSocket {
+ public:
+  // Registers socket with loop (and makes it non-blocking). Throws sockit::Error.
+  AsyncSocket(EventLoop& loop, Socket socket);
+  AsyncSocket(AsyncSocket&& other) noexcept;
+  AsyncSocket& operator=(AsyncSocket&& other) noexcept;
+  ~AsyncSocket() { close(); }
+
+  // Deregisters and closes; parked operations fail with operation_canceled.
+  void close() noexcept;
+  bool is_open() const noexcept { return io_ != nullptr; }
+  EventLoop& loop() const noexcept { return *loop_; }
+  Socket& socket() noexcept { return socket_; }
+  const Socket& socket() const noexcept { return socket_; }
+  int fileno() const noexcept { return socket_.fileno(); }
+  IoHandle* io() const noexcept { return io_; }
+
+ private:
+  EventLoop* loop_;
+  Socket socket_;
+  IoHandle* io_ = nullptr;
+};
+
+// The common part of every awaiter: try, park on EAGAIN, cancel on timeout or close.
+class IoOperation : public IoWaiter {
+ public:
+  IoOperation(const AsyncSocket& socket, bool writer) noexcept
+      : loop_(&socket.loop()), io_(socket.io()), fd_(socket.fileno()), writer_(writer) {}
+  IoOperation(IoOperation&& other) noexcept
+      : IoWaiter(), loop_(other.loop_), io_(other.io_), fd_(other.fd_), writer_(other.writer_) {}
+
+  bool await_ready() noexcept { return io_ == nullptr || attempt(); }
+  void await_suspend(std::coroutine_handle<> h) noexcept { loop_->park(io_, writer_, *this, h); }
+  // Fails the parked operation with reason and resumes it on a later turn.
+  void cancel(std::error_code reason) noexcept { loop_->cancel(*this, reason); }
+  EventLoop& loop() const noexcept { return *loop_; }
+
+ protected:
+  // The error that ended the wait early (cancelled, timed out, closed), or none.
+  std::error_code interrupted() const noexcept;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  EventLoop* loop_;
+  IoHandle* io_;
+  int fd_;
+  bool writer_;
+};
+
+class ReadSome final : public IoOperation {
+ public:
+  ReadSome(const AsyncSocket& socket, std::span<char> buffer) noexcept
+      : IoOperation(socket, false), buffer_(buffer) {}
+  bool attempt() noexcept override;
+  // Bytes read; 0 is end of stream.
+  Result<std::size_t> await_resume() noexcept;
+
+ private:
+  std::span<char> buffer_;
+  Result<std::size_t> result_{std::size_t{0}};
+};
+
+// Waits until the descriptor is readable without reading: an idle connection then holds
+// no buffer.
+class WaitReadable final : public IoOperation {
+ public:
+  explicit WaitReadable(const AsyncSocket& socket) noexcept : IoOperation(socket, false) {}
+  bool attempt() noexcept override;
+  std::error_code await_resume() noexcept;
+
+ private:
+  bool ready_ = false;
+};
+
+// Writes every byte of up to kMaxParts buffers (one writev-style sendmsg per attempt).
+class WriteAll final : public IoOperation {
+ public:
+  static constexpr std::size_t kMaxParts = 16;
+  WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept;
+  bool attempt() noexcept override;
+  // Bytes written; on failure, the error (what was written before it is lost to the caller,
+  // as with sendall).
+  Result<std::size_t> await_resume() noexcept;
+
+ private:
+  std::array<iovec, kMaxParts> parts_{};
+  std::size_t first_ = 0;
+  std::size_t count_ = 0;
+  std::size_t written_ = 0;
+  std::error_code error_;
+};
+
+class Connect final : public IoOperation {
+ public:
+  Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept;
+  bool attempt() noexcept override;
+  std::error_code await_resume() noexcept;
+
+ private:
+  std::error_code result_;
+  bool started_ = false;
+  const Endpoint* endpoint_;
+};
+
+class Stream : public AsyncSocket {
+ public:
+  using AsyncSocket::AsyncSocket;
+
+  ReadSome read_some(std::span<char> buffer) noexcept { return {*this, buffer}; }
+  WaitReadable readable() noexcept { return WaitReadable(*this); }
+  WriteAll write_all(std::string_view data) noexcept { return {*this, {&data, 1}}; }
+  WriteAll write_all(std::span<const std::string_view> parts) noexcept { return {*this, parts}; }
+  // For a stream whose socket is not yet connected.
+  Connect connect(const Endpoint& endpoint) noexcept { return {*this, endpoint}; }
+  // Fills buffer completely unless the stream ends first; returns the bytes read.
+  Task<Result<std::size_t>> read_exactly(std::span<char> buffer);
+  std::error_code shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
+};
+
+struct AsyncAccepted {
+  Stream stream;
+  Endpoint peer;
+};
+
+class Accept final : public IoOperation {
+ public:
+  explicit Accept(const AsyncSocket& listener) noexcept
+      : IoOperation(listener, false),
+        family_(listener.socket().family()),
+        type_(listener.socket().type()) {}
+  bool attempt() noexcept override;
+  // The connection, already registered with the listener's loop.
+  Result<AsyncAccepted> await_resume() noexcept;
+
+ private:
+  Family family_;
+  Type type_;
+  Result<int> result_{-1};
+  Endpoint peer_;
+};
+
+class Listener : public AsyncSocket {
+ public:
+  using AsyncSocket::AsyncSocket;
+  Accept accept() noexcept { return Accept(*this); }
+};
+
+class RecvFrom final : public IoOperation {
+ public:
+  RecvFrom(const AsyncSocket& socket, std::span<char> buffer, Endpoint& from) noexcept
+      : IoOperation(socket, false), buffer_(buffer), from_(&from) {}
+  bool attempt() noexcept override;
+  Result<std::size_t> await_resume() noexcept;
+
+ private:
+  std::span<char> buffer_;
+  Endpoint* from_;
+  Result<std::size_t> result_{std::size_t{0}};
+};
+
+class SendTo final : public IoOperation {
+ public:
+  SendTo(const AsyncSocket& socket, std::string_view data, const Endpoint& to) noexcept
+      : IoOperation(socket, true), data_(data), to_(&to) {}
+  bool attempt() noexcept override;
+  Result<std::size_t> await_resume() noexcept;
+
+ private:
+  std::string_view data_;
+  const Endpoint* to_;
+  Result<std::size_t> result_{std::size_t{0}};
+};
+
+class DatagramSocket : public AsyncSocket {
+ public:
+  using AsyncSocket::AsyncSocket;
+  RecvFrom recvfrom(std::span<char> buffer, Endpoint& from) noexcept {
+    return {*this, buffer, from};
+  }
+  SendTo sendto(std::string_view data, const Endpoint& to) noexcept { return {*this, data, to}; }
+};
+
+// Suspends the awaiting coroutine for a duration.
+class Sleep final : public TimerNode {
+ public:
+  Sleep(EventLoop& loop, std::chrono::duration<double> duration) noexcept
+      : loop_(&loop), duration_(duration) {}
+  Sleep(Sleep&& other) noexcept : TimerNode(), loop_(other.loop_), duration_(other.duration_) {}
+  ~Sleep() override { loop_->disarm(*this); }
+
+  bool await_ready() const noexcept { return duration_.count() <= 0; }
+  void await_suspend(std::coroutine_handle<> h);
+  std::error_code await_resume() noexcept;
+  void cancel(std::error_code reason) noexcept;
+  EventLoop& loop() const noexcept { return *loop_; }
+
+ private:
+  void fire() noexcept override { loop_->schedule(handle_); }
+
+  EventLoop* loop_;
+  std::chrono::duration<double> duration_;
+  std::coroutine_handle<> handle_;
+  std::error_code cancelled_;
+};
+
+inline Sleep sleep(EventLoop& loop, std::chrono::duration<double> duration) noexcept {
+  return {loop, duration};
+}
+
+// Bounds an operation: if it has not finished within the duration it fails with
+// errc::timed_out. Works with every awaiter above (anything with loop() and cancel()).
+template <class Operation>
+class Timed final : public TimerNode {
+ public:
+  Timed(std::chrono::duration<double> limit, Operation&& operation)
+      : limit_(limit), operation_(std::move(operation)) {}
+  Timed(Timed&& other) noexcept
+      : TimerNode(), limit_(other.limit_), operation_(std::move(other.operation_)) {}
+  ~Timed() override { operation_.loop().disarm(*this); }
+
+  bool await_ready() noexcept { return operation_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h) {
+    operation_.await_suspend(h);
+    operation_.loop().arm(
+        *this, SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(limit_));
+  }
+  auto await_resume() noexcept {
+    operation_.loop().disarm(*this);
+    return operation_.await_resume();
+  }
+
+ private:
+  void fire() noexcept override { operation_.cancel(std::make_error_code(std::errc::timed_out)); }
+
+  std::chrono::duration<double> limit_;
+  Operation operation_;
+};
+
+template <class Operation>
+Timed<Operation> with_timeout(std::chrono::duration<double> limit, Operation operation) {
+  return Timed<Operation>(limit, std::move(operation));
+}
+
+// A stream connected to the first endpoint of address that accepts, trying each in order;
+// timeout bounds each attempt.
+Task<Result<Stream>> connect(EventLoop& loop, Address address,
+                             std::chrono::duration<double> timeout);
+
+// A listening socket on loop (SO_REUSEADDR; SO_REUSEPORT when asked, for one listener per
+// loop on the same port). Throws sockit::Error (EADDRINUSE names the address).
+Listener listen(EventLoop& loop, const Endpoint& endpoint, bool reuse_port = false,
+                int backlog = SOMAXCONN);
+// A bound UDP socket on loop.
+DatagramSocket bind_datagram(EventLoop& loop, const Endpoint& endpoint, bool reuse_port = false);
+
+}  // namespace sockit

@@ -1,0 +1,244 @@
+#include "sockit/async.hpp"
+
+#include <algorithm>
+
+#include "sys/event.hpp"
+#include "sys/sys.hpp"
+
+namespace sockit {
+namespace {
+
+bool would_block(std::error_code code) noexcept {
+  return code == std::errc::operation_would_block ||
+         code == std::errc::resource_unavailable_try_again;
+}
+
+// An attempt is finished unless the syscall said it would block.
+template <class T>
+bool finished(const Result<T>& result) noexcept {
+  return result.ok() || !would_block(result.error());
+}
+
+std::error_code closed_error() noexcept {
+  return std::make_error_code(std::errc::operation_canceled);
+}
+
+}  // namespace
+
+AsyncSocket::AsyncSocket(EventLoop& loop, Socket socket)
+    : loop_(&loop), socket_(std::move(socket)) {
+  if (socket_.getblocking()) socket_.setblocking(false);
+  io_ = loop.add(socket_.fileno());
+}
+
+AsyncSocket::AsyncSocket(AsyncSocket&& other) noexcept
+    : loop_(other.loop_),
+      socket_(std::move(other.socket_)),
+      io_(std::exchange(other.io_, nullptr)) {}
+
+AsyncSocket& AsyncSocket::operator=(AsyncSocket&& other) noexcept {
+  if (this != &other) {
+    close();
+    loop_ = other.loop_;
+    socket_ = std::move(other.socket_);
+    io_ = std::exchange(other.io_, nullptr);
+  }
+  return *this;
+}
+
+void AsyncSocket::close() noexcept {
+  if (io_) loop_->remove(std::exchange(io_, nullptr));
+  socket_.close();
+}
+
+std::error_code IoOperation::interrupted() const noexcept {
+  if (io_ == nullptr) return closed_error();
+  return cancelled_;
+}
+
+bool ReadSome::attempt() noexcept {
+  result_ = sys::recv(fd(), buffer_.data(), buffer_.size(), 0);
+  return finished(result_);
+}
+
+Result<std::size_t> ReadSome::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  return result_;
+}
+
+bool WaitReadable::attempt() noexcept {
+  char probe;
+  auto peeked = sys::recv(fd(), &probe, 1, MSG_PEEK);
+  ready_ = finished(peeked);
+  return ready_;
+}
+
+std::error_code WaitReadable::await_resume() noexcept {
+  return interrupted();
+}
+
+WriteAll::WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept
+    : IoOperation(socket, true) {
+  if (parts.size() > kMaxParts) {
+    error_ = std::make_error_code(std::errc::argument_list_too_long);
+    return;
+  }
+  for (const auto part : parts) {
+    if (part.empty()) continue;
+    parts_[count_++] = iovec{const_cast<char*>(part.data()), part.size()};
+  }
+}
+
+bool WriteAll::attempt() noexcept {
+  while (!error_ && first_ < count_) {
+    auto sent = sys::sendv(fd(), std::span<const iovec>(parts_.data() + first_, count_ - first_));
+    if (!sent) {
+      if (would_block(sent.error())) return false;
+      error_ = sent.error();
+      break;
+    }
+    written_ += *sent;
+    for (std::size_t left = *sent; left > 0;) {
+      iovec& part = parts_[first_];
+      const std::size_t step = std::min(left, part.iov_len);
+      part.iov_base = static_cast<char*>(part.iov_base) + step;
+      part.iov_len -= step;
+      left -= step;
+      if (part.iov_len == 0) ++first_;
+    }
+  }
+  return true;
+}
+
+Result<std::size_t> WriteAll::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  if (error_) return error_;
+  return written_;
+}
+
+Connect::Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept
+    : IoOperation(socket, true), endpoint_(&endpoint) {}
+
+bool Connect::attempt() noexcept {
+  if (!started_) {
+    started_ = true;
+    result_ = sys::connect(fd(), *endpoint_);
+    return result_ != std::errc::operation_in_progress;
+  }
+  int pending = 0;
+  socklen_t length = sizeof pending;
+  if (auto failed = sys::getsockopt(fd(), SOL_SOCKET, SO_ERROR, &pending, length)) {
+    result_ = failed;
+  } else {
+    result_ = std::error_code(pending, std::system_category());
+  }
+  return true;
+}
+
+std::error_code Connect::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  return result_;
+}
+
+bool Accept::attempt() noexcept {
+  result_ = sys::accept(fd(), peer_, SOCK_NONBLOCK);
+  return finished(result_);
+}
+
+Result<AsyncAccepted> Accept::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  if (!result_) return result_.error();
+  // accept4 made it non-blocking already: adopting it costs no further syscall.
+  auto conn = Socket::from_fd(Fd(*result_), family_, type_, 0, Duration(0));
+  try {
+    return AsyncAccepted{Stream(loop(), std::move(conn)), peer_};
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+}
+
+bool RecvFrom::attempt() noexcept {
+  result_ = sys::recvfrom(fd(), buffer_.data(), buffer_.size(), 0, *from_);
+  return finished(result_);
+}
+
+Result<std::size_t> RecvFrom::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  return result_;
+}
+
+bool SendTo::attempt() noexcept {
+  result_ = sys::sendto(fd(), data_.data(), data_.size(), 0, *to_);
+  return finished(result_);
+}
+
+Result<std::size_t> SendTo::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  return result_;
+}
+
+void Sleep::await_suspend(std::coroutine_handle<> h) {
+  handle_ = h;
+  loop_->arm(*this,
+             SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(duration_));
+}
+
+std::error_code Sleep::await_resume() noexcept {
+  return cancelled_;
+}
+
+void Sleep::cancel(std::error_code reason) noexcept {
+  if (!armed()) return;
+  loop_->disarm(*this);
+  cancelled_ = reason;
+  loop_->schedule(handle_);
+}
+
+Task<Result<std::size_t>> Stream::read_exactly(std::span<char> buffer) {
+  std::size_t total = 0;
+  while (total < buffer.size()) {
+    auto n = co_await read_some(buffer.subspan(total));
+    if (!n) co_return n.error();
+    if (*n == 0) break;
+    total += *n;
+  }
+  co_return total;
+}
+
+Task<Result<Stream>> connect(EventLoop& loop, Address address,
+                             std::chrono::duration<double> timeout) {
+  auto endpoints = try_resolve(address, Family::unspec, Type::stream);
+  if (!endpoints) co_return endpoints.error();
+  std::error_code failure;
+  for (const auto& endpoint : *endpoints) {
+    auto socket = Socket::try_create(endpoint.family(), Type::stream);
+    if (!socket) {
+      failure = socket.error();
+      continue;
+    }
+    Stream stream(loop, std::move(*socket));
+    failure = co_await with_timeout(timeout, stream.connect(endpoint));
+    if (!failure) co_return stream;
+  }
+  co_return failure;
+}
+
+Listener listen(EventLoop& loop, const Endpoint& endpoint, bool reuse_port, int backlog) {
+  Socket socket(endpoint.family(), Type::stream);
+  if (endpoint.family() != Family::local) socket.set(opt::reuse_address{true});
+  if (reuse_port) socket.set(opt::reuse_port{true});
+  if (endpoint.family() == Family::inet6) socket.set(opt::v6_only{true});
+  socket.bind(endpoint);
+  socket.listen(backlog);
+  return Listener(loop, std::move(socket));
+}
+
+DatagramSocket bind_datagram(EventLoop& loop, const Endpoint& endpoint, bool reuse_port) {
+  Socket socket(endpoint.family(), Type::dgram);
+  if (reuse_port) socket.set(opt::reuse_port{true});
+  if (endpoint.family() == Family::inet6) socket.set(opt::v6_only{true});
+  socket.bind(endpoint);
+  return DatagramSocket(loop, std::move(socket));
+}
+
+}  // namespace sockit
