@@ -66,17 +66,6 @@ Result<std::size_t> ReadSome::await_resume() noexcept {
   return result_;
 }
 
-bool WaitReadable::attempt() noexcept {
-  char probe;
-  auto peeked = sys::recv(fd(), &probe, 1, MSG_PEEK);
-  ready_ = finished(peeked);
-  return ready_;
-}
-
-std::error_code WaitReadable::await_resume() noexcept {
-  return interrupted();
-}
-
 WriteAll::WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept
     : IoOperation(socket, true) {
   if (parts.size() > kMaxParts) {

@@ -41,6 +41,8 @@ class AddressCategory final : public std::error_category {
         return "Unix socket path too long";
       case AddressErrc::not_numeric:
         return "not a numeric address";
+      case AddressErrc::bad_prefix:
+        return "bad prefix length after '/'";
     }
     return "malformed address";
   }

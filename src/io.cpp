@@ -1,5 +1,6 @@
 #include "sockit/io.hpp"
 
+#include "sys/event.hpp"
 #include "sys/sys.hpp"
 
 namespace sockit {
@@ -24,6 +25,10 @@ std::error_code write_all(int fd, std::string_view data) noexcept {
 
 void ignore_sigpipe() noexcept {
   sys::ignore_sigpipe();
+}
+
+std::uint64_t raise_open_file_limit() noexcept {
+  return sys::raise_nofile_limit();
 }
 
 }  // namespace sockit

@@ -29,6 +29,14 @@ std::string with_subject(std::string_view operation, const std::string& subject)
   return subject.empty() ? std::string(operation) : std::string(operation) + " " + subject;
 }
 
+// "send 127.0.0.1:80", or just "send" once the peer is gone (a reset socket has no peer name,
+// and asking must not replace the error being reported).
+std::string with_peer(std::string_view operation, int fd) {
+  Endpoint peer;
+  const bool connected = !sys::getpeername(fd, peer);
+  return with_subject(operation, connected ? peer.to_string() : "");
+}
+
 // The descriptor's blocking mode follows the timeout, as in CPython: blocking for None,
 // non-blocking (with poll for waits) for any duration.
 std::error_code apply_timeout(int fd, Timeout timeout) noexcept {
@@ -182,7 +190,7 @@ Result<std::size_t> Socket::try_send(std::string_view data, int flags) noexcept 
 
 std::size_t Socket::send(std::string_view data, int flags) {
   auto sent = try_send(data, flags);
-  if (!sent) throw_error(sent.error(), with_subject("send", getpeername().to_string()));
+  if (!sent) throw_error(sent.error(), with_peer("send", fd_.get()));
   return *sent;
 }
 
@@ -198,11 +206,7 @@ std::error_code Socket::try_sendall(std::string_view data, int flags) noexcept {
 }
 
 void Socket::sendall(std::string_view data, int flags) {
-  if (auto code = try_sendall(data, flags)) {
-    Endpoint peer;
-    const bool connected = !sys::getpeername(fd_.get(), peer);
-    throw_error(code, with_subject("sendall", connected ? peer.to_string() : ""));
-  }
+  if (auto code = try_sendall(data, flags)) throw_error(code, with_peer("sendall", fd_.get()));
 }
 
 Result<std::size_t> Socket::try_recv_into(std::span<char> buffer, int flags) noexcept {
@@ -212,11 +216,7 @@ Result<std::size_t> Socket::try_recv_into(std::span<char> buffer, int flags) noe
 
 std::size_t Socket::recv_into(std::span<char> buffer, int flags) {
   auto received = try_recv_into(buffer, flags);
-  if (!received) {
-    Endpoint peer;
-    const bool connected = !sys::getpeername(fd_.get(), peer);
-    throw_error(received.error(), with_subject("recv", connected ? peer.to_string() : ""));
-  }
+  if (!received) throw_error(received.error(), with_peer("recv", fd_.get()));
   return *received;
 }
 

@@ -20,6 +20,7 @@ struct Command {
 };
 
 Run setup_resolve(CLI::App& app);
+Run setup_serve(CLI::App& app);
 Run setup_tcp(CLI::App& app);
 Run setup_udp(CLI::App& app);
 

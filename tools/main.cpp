@@ -13,6 +13,8 @@ namespace {
 using sockit::tools::Command;
 
 constexpr Command kCommands[] = {
+    {"serve", "Run the small services (echo, daytime, qotd) over TCP and UDP on every core",
+     sockit::tools::setup_serve},
     {"resolve", "Look up the addresses of names and the names of addresses",
      sockit::tools::setup_resolve},
     {"tcp", "Connect to or listen on a TCP (or Unix) stream, netcat done right",

@@ -72,6 +72,7 @@ class IoOperation : public IoWaiter {
  protected:
   // The error that ended the wait early (cancelled, timed out, closed), or none.
   std::error_code interrupted() const noexcept;
+  bool closed() const noexcept { return io_ == nullptr; }
   int fd() const noexcept { return fd_; }
 
  private:
@@ -94,16 +95,14 @@ class ReadSome final : public IoOperation {
   Result<std::size_t> result_{std::size_t{0}};
 };
 
-// Waits until the descriptor is readable without reading: an idle connection then holds
-// no buffer.
+// Waits, without reading, for the next readiness edge after a read said it would block: an
+// idle connection then holds no buffer, and the wait costs no syscall of its own.
 class WaitReadable final : public IoOperation {
  public:
   explicit WaitReadable(const AsyncSocket& socket) noexcept : IoOperation(socket, false) {}
-  bool attempt() noexcept override;
-  std::error_code await_resume() noexcept;
-
- private:
-  bool ready_ = false;
+  bool await_ready() const noexcept { return closed(); }
+  bool attempt() noexcept override { return true; }
+  std::error_code await_resume() noexcept { return interrupted(); }
 };
 
 // Writes every byte of up to kMaxParts buffers (one writev-style sendmsg per attempt).
@@ -141,7 +140,8 @@ class Stream : public AsyncSocket {
   using AsyncSocket::AsyncSocket;
 
   ReadSome read_some(std::span<char> buffer) noexcept { return {*this, buffer}; }
-  WaitReadable readable() noexcept { return WaitReadable(*this); }
+  // Only after a read returned would-block: see WaitReadable.
+  WaitReadable wait_readable() noexcept { return WaitReadable(*this); }
   WriteAll write_all(std::string_view data) noexcept { return {*this, {&data, 1}}; }
   WriteAll write_all(std::span<const std::string_view> parts) noexcept { return {*this, parts}; }
   // For a stream whose socket is not yet connected.

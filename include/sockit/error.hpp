@@ -78,6 +78,7 @@ enum class AddressErrc {
   needs_brackets,
   path_too_long,
   not_numeric,
+  bad_prefix,
 };
 std::error_code make_error_code(AddressErrc code) noexcept;
 

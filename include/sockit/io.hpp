@@ -2,6 +2,7 @@
 // (pipes, terminals, files) and a socket without touching raw syscalls itself.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <system_error>
@@ -16,5 +17,8 @@ Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept;
 std::error_code write_all(int fd, std::string_view data) noexcept;
 // A write to a closed pipe or socket becomes EPIPE instead of killing the process.
 void ignore_sigpipe() noexcept;
+// Raises the soft limit of open descriptors to the hard limit (servers and scanners hold
+// many sockets); returns the limit now in force.
+std::uint64_t raise_open_file_limit() noexcept;
 
 }  // namespace sockit

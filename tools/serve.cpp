@@ -1,0 +1,346 @@
+// sockit serve: the small services (echo, daytime, qotd) on every core, over TCP and UDP,
+// until SIGINT/SIGTERM, which drains them and prints their counters.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "common.hpp"
+#include "servers/daytime.hpp"
+#include "servers/echo.hpp"
+#include "servers/qotd.hpp"
+#include "sockit/io.hpp"
+#include "sockit/loop_group.hpp"
+
+namespace sockit::tools {
+namespace {
+
+using servers::Service;
+
+// A service `sockit serve` knows, and where it listens by default (port base + this).
+struct ServiceKind {
+  std::string_view name;
+  std::uint16_t standard_port;
+  std::string_view tcp_try;  // the command printed to try it; {host} {port} are filled in
+  std::string_view udp_try;
+};
+
+constexpr ServiceKind kServices[] = {
+    {"echo", 7, "sockit tcp {host} {port}", "sockit udp {host} {port} --send hello"},
+    {"daytime", 13, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
+    {"qotd", 17, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
+};
+
+struct ServeOptions {
+  std::vector<std::string> services;
+  std::vector<std::string> binds;
+  int port_base = 8000;
+  std::map<std::string, int> ports;  // per-service --NAME-port
+  std::size_t threads = 0;
+  std::size_t max_connections = 0;
+  std::string idle_timeout = "60s";
+  std::string drain_timeout = "5s";
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  std::string daytime_format = "human";
+  std::string quotes_file;
+  bool verbose = false;
+};
+
+const ServiceKind& find_kind(std::string_view name) {
+  for (const auto& kind : kServices) {
+    if (kind.name == name) return kind;
+  }
+  throw std::invalid_argument("unknown service '" + std::string(name) + "'");
+}
+
+std::vector<Network> parse_networks(const std::vector<std::string>& texts) {
+  std::vector<Network> networks;
+  for (const auto& text : texts) {
+    auto network = Network::parse(text);
+    if (!network) {
+      throw std::invalid_argument("bad CIDR block '" + text + "': " + network.error().message());
+    }
+    networks.push_back(*network);
+  }
+  return networks;
+}
+
+std::string fill(std::string_view pattern, const Endpoint& endpoint) {
+  std::string text(pattern);
+  auto replace = [&text](std::string_view key, const std::string& value) {
+    if (auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
+  };
+  replace("{host}", endpoint.host());
+  replace("{port}", std::to_string(endpoint.port()));
+  return text;
+}
+
+// One run of `sockit serve`: the loops, one instance of each service per loop, and the
+// shutdown sequence.
+class Server {
+ public:
+  explicit Server(const ServeOptions& options)
+      : options_(options), loops_(options.threads), instances_(loops_.size()) {
+    limits_.max_connections = options.max_connections;
+    limits_.idle_timeout = parse_duration(options.idle_timeout);
+    limits_.access.allow = parse_networks(options.allow);
+    limits_.access.deny = parse_networks(options.deny);
+    limits_.verbose = options.verbose;
+    drain_timeout_ = parse_duration(options.drain_timeout);
+    if (options.daytime_format != "human" && options.daytime_format != "nist") {
+      throw std::invalid_argument("--daytime-format is human or nist");
+    }
+    quotes_ = std::make_shared<const servers::QuoteBook>(
+        options.quotes_file.empty() ? servers::QuoteBook()
+                                    : servers::QuoteBook::load(options.quotes_file));
+  }
+
+  int run() {
+    raise_open_file_limit();
+    for (const auto& name : service_names())
+      open_service(find_kind(name));
+    loops_[0].on_signals({SIGINT, SIGTERM}, [this](int) { on_signal(); });
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      loops_[i].post([this, i] {
+        for (auto& service : instances_[i])
+          service->start();
+      });
+    }
+    std::cout << "ready: " << join(service_names()) << " on " << loops_.size()
+              << (loops_.size() == 1 ? " thread" : " threads") << "; Ctrl-C stops" << std::endl;
+    loops_.run();
+    print_totals();
+    return 0;
+  }
+
+ private:
+  std::vector<std::string> service_names() const {
+    if (!options_.services.empty()) return options_.services;
+    std::vector<std::string> all;
+    for (const auto& kind : kServices)
+      all.emplace_back(kind.name);
+    return all;
+  }
+
+  static std::string join(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names)
+      text += (text.empty() ? "" : ", ") + name;
+    return text;
+  }
+
+  std::uint16_t port_of(const ServiceKind& kind) const {
+    auto it = options_.ports.find(std::string(kind.name));
+    const int port =
+        it != options_.ports.end() ? it->second : options_.port_base + kind.standard_port;
+    if (port < 0 || port > 65535) {
+      throw std::invalid_argument("port " + std::to_string(port) + " of " + std::string(kind.name) +
+                                  " out of range 0-65535");
+    }
+    return static_cast<std::uint16_t>(port);
+  }
+
+  std::unique_ptr<Service> make(const ServiceKind& kind, EventLoop& loop) {
+    if (kind.name == "echo") return std::make_unique<servers::EchoService>(loop, limits_);
+    if (kind.name == "daytime") {
+      const auto format = options_.daytime_format == "nist" ? servers::DaytimeFormat::nist
+                                                            : servers::DaytimeFormat::human;
+      return std::make_unique<servers::DaytimeService>(loop, limits_, format);
+    }
+    return std::make_unique<servers::QotdService>(loop, limits_, quotes_);
+  }
+
+  // The addresses to bind: --bind as given, or loopback (IPv6 only where the host has it).
+  std::vector<std::pair<Endpoint, bool>> bind_addresses() const {
+    std::vector<std::pair<Endpoint, bool>> addresses;
+    const bool defaults = options_.binds.empty();
+    const std::vector<std::string> texts =
+        defaults ? std::vector<std::string>{"127.0.0.1", "::1"} : options_.binds;
+    for (const auto& text : texts) {
+      const std::string_view host = text.size() > 2 && text.front() == '[' && text.back() == ']'
+                                        ? std::string_view(text).substr(1, text.size() - 2)
+                                        : std::string_view(text);
+      auto endpoint = Endpoint::from_ip(host, 0);
+      if (!endpoint) {
+        throw std::invalid_argument("--bind " + text + ": " + endpoint.error().message() +
+                                    " (give a numeric address)");
+      }
+      addresses.emplace_back(*endpoint, defaults);
+    }
+    return addresses;
+  }
+
+  void open_service(const ServiceKind& kind) {
+    for (std::size_t i = 0; i < loops_.size(); ++i)
+      instances_[i].push_back(make(kind, loops_[i]));
+    std::uint16_t port = port_of(kind);
+    for (auto [endpoint, optional] : bind_addresses()) {
+      endpoint.set_port(port);
+      try {
+        endpoint = open_listeners(endpoint);
+      } catch (const Error& e) {
+        // The default ::1 is skipped quietly on hosts without IPv6.
+        if (optional && endpoint.family() == Family::inet6 &&
+            (e.code() == std::errc::address_not_available ||
+             e.code() == std::errc::address_family_not_supported)) {
+          continue;
+        }
+        throw;
+      }
+      port = endpoint.port();
+      print_listener(kind, "tcp", endpoint, kind.tcp_try);
+      print_listener(kind, "udp", endpoint, kind.udp_try);
+    }
+  }
+
+  // Binds the newest service's TCP and UDP sockets on endpoint in every loop; returns the
+  // endpoint with the port the first bind got (port 0 asks the OS for one).
+  Endpoint open_listeners(Endpoint endpoint) {
+    const bool shared = loops_.size() > 1;
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      Service& service = *instances_[i].back();
+      auto listener = listen(loops_[i], endpoint, shared);
+      if (endpoint.port() == 0) endpoint.set_port(listener.socket().getsockname().port());
+      service.add_listener(std::move(listener));
+      service.add_datagram(bind_datagram(loops_[i], endpoint, shared));
+    }
+    return endpoint;
+  }
+
+  static void print_listener(const ServiceKind& kind, std::string_view transport,
+                             const Endpoint& endpoint, std::string_view try_pattern) {
+    std::ostringstream line;
+    line << "listening  " << std::left << std::setw(8) << kind.name << " " << transport << "  "
+         << std::setw(24) << endpoint.to_string() << " try: " << fill(try_pattern, endpoint);
+    std::cout << line.str() << '\n';
+  }
+
+  void on_signal() {
+    if (draining_) {
+      print_note("second signal: closing every connection now");
+      force_stop();
+      return;
+    }
+    draining_ = true;
+    std::ostringstream note;
+    note << "stopping: no new connections; open ones have "
+         << std::chrono::duration<double>(drain_timeout_).count() << " s to finish";
+    print_note(note.str());
+    remaining_loops_ = loops_.size();
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      loops_[i].post([this, i] {
+        for (auto& service : instances_[i])
+          service->drain();
+        watch_drain(i);
+      });
+    }
+    loops_[0].call_later(drain_timeout_, [this] {
+      print_note("drain deadline passed: closing what is still open");
+      force_stop();
+    });
+  }
+
+  // Polls (every 10 ms) until loop i runs no task, then stops the group once every loop is done.
+  void watch_drain(std::size_t i) {
+    if (loops_[i].live_tasks() > 0) {
+      loops_[i].call_later(std::chrono::milliseconds(10), [this, i] { watch_drain(i); });
+      return;
+    }
+    if (remaining_loops_.fetch_sub(1) == 1) loops_.stop();
+  }
+
+  void force_stop() {
+    for (std::size_t i = 0; i < loops_.size(); ++i) {
+      loops_[i].post([this, i] {
+        for (auto& service : instances_[i])
+          service->force_close();
+      });
+    }
+  }
+
+  static void print_note(const std::string& note) { print_error("serve", note); }
+
+  void print_totals() const {
+    for (const auto& name : service_names()) {
+      servers::Stats total;
+      for (const auto& loop_services : instances_) {
+        for (const auto& service : loop_services) {
+          if (service->name() == name) total += service->stats();
+        }
+      }
+      std::cout << std::left << std::setw(8) << name << " connections " << total.connections
+                << "  rejected " << total.rejected << "  datagrams " << total.datagrams
+                << "  bytes in " << total.bytes_in << "  bytes out " << total.bytes_out << '\n';
+    }
+    std::cout.flush();
+  }
+
+  const ServeOptions& options_;
+  servers::Limits limits_;
+  std::chrono::duration<double> drain_timeout_{5};
+  std::shared_ptr<const servers::QuoteBook> quotes_;
+  LoopGroup loops_;
+  // Declared after the loops so that they are destroyed first.
+  std::vector<std::vector<std::unique_ptr<Service>>> instances_;
+  bool draining_ = false;
+  std::atomic<std::size_t> remaining_loops_{0};
+};
+
+}  // namespace
+
+Run setup_serve(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  std::vector<std::string> names;
+  for (const auto& kind : kServices)
+    names.emplace_back(kind.name);
+  app.add_option("service", options->services, "Services to run (default: all)")
+      ->check(CLI::IsMember(names));
+  app.add_option("--bind", options->binds,
+                 "Address to listen on, repeatable (default: 127.0.0.1 and ::1)");
+  app.add_option("--port-base", options->port_base,
+                 "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  for (const auto& kind : kServices) {
+    const std::string name(kind.name);
+    app.add_option_function<int>(
+           "--" + name + "-port", [options, name](int port) { options->ports[name] = port; },
+           "Port of " + name + " (0: any free port)")
+        ->check(CLI::Range(0, 65535));
+  }
+  app.add_option("--threads", options->threads, "Event loops, one per thread (default: cores)");
+  app.add_option("--max-conns", options->max_connections,
+                 "Most open TCP connections at once, over all services (0: no limit)");
+  app.add_option("--idle-timeout", options->idle_timeout, "Close a connection idle this long")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  app.add_option("--drain-timeout", options->drain_timeout,
+                 "On SIGINT/SIGTERM, how long open connections may take to finish")
+      ->capture_default_str()
+      ->check(DurationValidator());
+  app.add_option("--allow", options->allow, "Serve only peers in this CIDR block (repeatable)");
+  app.add_option("--deny", options->deny, "Refuse peers in this CIDR block (repeatable)");
+  app.add_option("--daytime-format", options->daytime_format, "human or nist")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"human", "nist"}));
+  app.add_option("--quotes", options->quotes_file,
+                 "QOTD quotes: fortune format (% lines between quotes) or one per line");
+  app.add_flag("-v,--verbose", options->verbose, "Log one line per connection on stderr");
+  app.footer(
+      "Examples:\n  sockit serve\n  sockit serve echo --echo-port 7007 --threads 4\n"
+      "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24");
+  return [options] {
+    Server server(*options);
+    return server.run();
+  };
+}
+
+}  // namespace sockit::tools

@@ -1,0 +1,43 @@
+#include "servers/echo.hpp"
+
+#include <string>
+
+namespace sockit::servers {
+
+Task<> EchoService::serve(Connection& connection) {
+  Socket& socket = connection.stream().socket();
+  // Holds bytes only while the peer reads slower than it sends; an idle connection holds
+  // no buffer at all.
+  std::string pending;
+  for (;;) {
+    auto received = socket.try_recv_into(scratch());
+    if (!received) {
+      if (!would_block(received.error()) || connection.draining()) co_return;
+      if (co_await connection.wait_for_request()) co_return;
+      continue;
+    }
+    if (*received == 0) co_return;
+    connection.count_in(*received);
+    const std::string_view data(scratch().data(), *received);
+    auto sent = socket.try_send(data);
+    if (!sent && !would_block(sent.error())) co_return;
+    const std::size_t done = sent ? *sent : 0;
+    connection.count_out(done);
+    if (done < data.size()) {
+      // Back-pressure: keep this one chunk and read nothing more until the peer has taken
+      // it, so a client that stops reading costs one chunk, never unbounded memory.
+      pending.assign(data.substr(done));
+      auto flushed = co_await connection.stream().write_all(pending);
+      if (!flushed) co_return;
+      connection.count_out(*flushed);
+      std::string().swap(pending);
+    }
+    if (connection.draining()) co_return;
+  }
+}
+
+std::string_view EchoService::reply(std::string_view request, std::span<char> /*out*/) {
+  return request;
+}
+
+}  // namespace sockit::servers

@@ -1,0 +1,18 @@
+// Echo (RFC 862): a TCP stream of any size comes back as it was sent; each UDP datagram is
+// sent back to its source.
+#pragma once
+
+#include "servers/service.hpp"
+
+namespace sockit::servers {
+
+class EchoService final : public Service {
+ public:
+  EchoService(EventLoop& loop, Limits& limits) : Service(loop, "echo", limits) {}
+
+ protected:
+  Task<> serve(Connection& connection) override;
+  std::string_view reply(std::string_view request, std::span<char> out) override;
+};
+
+}  // namespace sockit::servers

@@ -1,0 +1,161 @@
+// What every service of `sockit serve` shares: accepting with access control and a
+// connection limit, the registry of live connections that draining walks, the UDP receive
+// loop, counters and the -v log. A service is one instance per loop; it never owns the loop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sockit/async.hpp"
+#include "sockit/event_loop.hpp"
+#include "sockit/network.hpp"
+#include "sockit/task.hpp"
+
+namespace sockit::servers {
+
+inline bool would_block(std::error_code code) noexcept {
+  return code == std::errc::operation_would_block ||
+         code == std::errc::resource_unavailable_try_again;
+}
+
+struct Stats {
+  std::uint64_t connections = 0;
+  std::uint64_t rejected = 0;  // refused by --allow/--deny or --max-conns
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t datagrams = 0;
+
+  Stats& operator+=(const Stats& other) noexcept;
+};
+
+// --allow/--deny: a peer is served when no deny block holds it and, if any allow block was
+// given, an allow block holds it.
+struct AccessList {
+  std::vector<Network> allow;
+  std::vector<Network> deny;
+
+  bool permits(const Endpoint& peer) const noexcept;
+};
+
+// Settings every service of one `sockit serve` run shares, across all loops.
+struct Limits {
+  std::size_t max_connections = 0;  // 0: no limit
+  std::chrono::duration<double> idle_timeout{60};
+  AccessList access;
+  bool verbose = false;
+  // Open TCP connections of every service on every loop, for max_connections.
+  std::atomic<std::size_t> open_connections{0};
+};
+
+class Service;
+class Connection;
+
+// Connection::wait_for_request(): the idle wait, marked as idle for drain() to see.
+class RequestWait {
+ public:
+  RequestWait(Connection& connection, Timed<WaitReadable> wait) noexcept
+      : connection_(connection), wait_(std::move(wait)) {}
+  bool await_ready() noexcept { return wait_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h);
+  std::error_code await_resume() noexcept;
+
+ private:
+  Connection& connection_;
+  Timed<WaitReadable> wait_;
+};
+
+// One accepted connection as a handler sees it; it is in its service's registry for as long
+// as it lives.
+class Connection {
+ public:
+  Connection(Service& service, Stream stream, Endpoint peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Stream& stream() noexcept { return stream_; }
+  const Endpoint& peer() const noexcept { return peer_; }
+  // Waits for the peer's next bytes after a read said it would block. Idle connections are
+  // the ones a drain closes at once: the wait then fails with operation_canceled, and with
+  // timed_out after the idle timeout.
+  RequestWait wait_for_request() noexcept;
+  void count_in(std::size_t bytes) noexcept { bytes_in_ += bytes; }
+  void count_out(std::size_t bytes) noexcept { bytes_out_ += bytes; }
+  bool draining() const noexcept;
+
+ private:
+  friend class Service;
+  friend class RequestWait;
+  Service& service_;
+  Stream stream_;
+  Endpoint peer_;
+  SteadyClock::time_point opened_;
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+  bool idle_ = false;
+  Connection* previous_ = nullptr;
+  Connection* next_ = nullptr;
+};
+
+class Service {
+ public:
+  Service(EventLoop& loop, std::string_view name, Limits& limits);
+  virtual ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  void add_listener(Listener listener);
+  void add_datagram(DatagramSocket socket);
+  // Spawns the accept and receive loops; on the loop's thread.
+  void start();
+  // Stops accepting and closes idle connections; busy ones finish their reply and close.
+  void drain();
+  // Closes everything still open (the drain deadline passed).
+  void force_close();
+  std::size_t live_connections() const noexcept { return live_; }
+  const Stats& stats() const noexcept { return stats_; }
+  std::string_view name() const noexcept { return name_; }
+  EventLoop& loop() const noexcept { return loop_; }
+  const Limits& limits() const noexcept { return limits_; }
+  bool draining() const noexcept { return draining_; }
+
+ protected:
+  // Serves one connection; the connection closes when this returns.
+  virtual Task<> serve(Connection& connection) = 0;
+  // The reply to one datagram: a view of request itself or of what was written into out.
+  // An empty reply is sent as an empty datagram.
+  virtual std::string_view reply(std::string_view request, std::span<char> out) = 0;
+  // A buffer shared by every connection of this service on this loop: handlers use it only
+  // between two awaits, never across one.
+  std::span<char> scratch() noexcept { return scratch_; }
+
+ private:
+  friend class Connection;
+  Task<> accept_loop(Listener& listener);
+  Task<> receive_loop(DatagramSocket& socket);
+  Task<> run_connection(Stream stream, Endpoint peer);
+  // FIN after the reply, then discard input until the peer closes (bounded by a linger time).
+  Task<> close_gracefully(Stream& stream);
+  bool admit(const Endpoint& peer, std::string_view transport);
+  void log(std::string_view line) const;
+  void link(Connection& connection) noexcept;
+  void unlink(Connection& connection) noexcept;
+
+  EventLoop& loop_;
+  std::string name_;
+  Limits& limits_;
+  std::vector<Listener> listeners_;
+  std::vector<DatagramSocket> datagrams_;
+  std::vector<char> scratch_;
+  Connection* connections_ = nullptr;
+  std::size_t live_ = 0;
+  Stats stats_;
+  bool draining_ = false;
+};
+
+}  // namespace sockit::servers
