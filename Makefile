@@ -22,8 +22,9 @@ asan: deps
 	  -DSOCKIT_WERROR=ON -DSOCKIT_SANITIZE=ON -DSOCKIT_FUZZ=ON -DSOCKIT_BENCH=OFF
 	cmake --build $(ASAN)
 
+# The main job: every service on loopback at port base 8000 (echo 8007, daytime 8013, qotd 8017).
 run: release
-	bash scripts/tour $(RELEASE)/tools/sockit
+	$(RELEASE)/tools/sockit serve
 
 test: format-check release asan test-release test-asan
 
