@@ -116,6 +116,8 @@ Endpoint::Endpoint() noexcept : storage_{}, size_(sizeof(sa_family_t)) {
 }
 
 Result<Endpoint> Endpoint::from_ip(std::string_view ip, std::uint16_t port) noexcept {
+  // inet_pton and if_nametoindex read C strings: a NUL would silently cut the text short.
+  if (ip.find('\0') != std::string_view::npos) return make_error_code(AddressErrc::not_numeric);
   Endpoint endpoint;
   if (ip.find(':') != std::string_view::npos) {
     auto* v6 = reinterpret_cast<sockaddr_in6*>(&endpoint.storage_);
@@ -150,6 +152,10 @@ Result<Endpoint> Endpoint::from_path(std::string_view path) noexcept {
   const bool abstract = path.front() == '@';
   // A path needs room for its terminating NUL; an abstract name has none but a leading NUL.
   if (path.size() >= kUnixPathMax) return make_error_code(AddressErrc::path_too_long);
+  // The kernel would end a path at its first NUL; only an abstract name may hold NULs.
+  if (!abstract && path.find('\0') != std::string_view::npos) {
+    return make_error_code(AddressErrc::nul_in_path);
+  }
   Endpoint endpoint;
   auto* un = reinterpret_cast<sockaddr_un*>(&endpoint.storage_);
   un->sun_family = AF_UNIX;

@@ -43,6 +43,8 @@ class AddressCategory final : public std::error_category {
         return "not a numeric address";
       case AddressErrc::bad_prefix:
         return "bad prefix length after '/'";
+      case AddressErrc::nul_in_path:
+        return "NUL byte in Unix socket path";
     }
     return "malformed address";
   }

@@ -171,7 +171,12 @@ std::uint16_t getservbyname(std::string_view name, std::string_view proto) {
 std::string getservbyport(std::uint16_t port, std::string_view proto) {
   auto endpoint = Endpoint::loopback(Family::inet, port);
   const int flags = proto == "udp" ? NI_DGRAM : 0;
-  return getnameinfo(endpoint, flags | NI_NUMERICHOST).service;
+  auto name = getnameinfo(endpoint, flags | NI_NUMERICHOST).service;
+  // getnameinfo falls back to the number; Python's getservbyport raises instead.
+  if (name == std::to_string(port)) {
+    throw_error({EAI_NONAME, gai_category()}, "getservbyport " + name);
+  }
+  return name;
 }
 
 }  // namespace sockit

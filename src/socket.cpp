@@ -31,10 +31,18 @@ std::string with_subject(std::string_view operation, const std::string& subject)
 
 // "send 127.0.0.1:80", or just "send" once the peer is gone (a reset socket has no peer name,
 // and asking must not replace the error being reported).
+// "operation ADDRESS" naming the peer (or, for with_local, the bound address) when the
+// socket still has one; a failed lookup must not replace the error being reported.
 std::string with_peer(std::string_view operation, int fd) {
   Endpoint peer;
   const bool connected = !sys::getpeername(fd, peer);
   return with_subject(operation, connected ? peer.to_string() : "");
+}
+
+std::string with_local(std::string_view operation, int fd) {
+  Endpoint local;
+  const bool bound = !sys::getsockname(fd, local);
+  return with_subject(operation, bound ? local.to_string() : "");
 }
 
 // The descriptor's blocking mode follows the timeout, as in CPython: blocking for None,
@@ -137,7 +145,7 @@ void Socket::bind(const Address& address) {
 }
 
 void Socket::listen(int backlog) {
-  throw_if(sys::listen(fd_.get(), backlog), with_subject("listen", getsockname().to_string()));
+  throw_if(sys::listen(fd_.get(), backlog), with_local("listen", fd_.get()));
 }
 
 Result<Accepted> Socket::try_accept() noexcept {
@@ -152,7 +160,7 @@ Result<Accepted> Socket::try_accept() noexcept {
 
 Accepted Socket::accept() {
   auto accepted = try_accept();
-  if (!accepted) throw_error(accepted.error(), with_subject("accept", getsockname().to_string()));
+  if (!accepted) throw_error(accepted.error(), with_local("accept", fd_.get()));
   return std::move(accepted).value();
 }
 

@@ -79,6 +79,7 @@ enum class AddressErrc {
   path_too_long,
   not_numeric,
   bad_prefix,
+  nul_in_path,
 };
 std::error_code make_error_code(AddressErrc code) noexcept;
 
