@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 RELEASE := build/release
 ASAN := build/asan
+TSAN := build/tsan
 GENERATOR := -G Ninja
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
-.PHONY: all deps release asan run test test-release test-asan format format-check bench install clean
+.PHONY: all deps release asan tsan run test test-release test-asan test-tsan format format-check bench clean
 
 all: release
 
@@ -22,11 +23,17 @@ asan: deps
 	  -DSOCKIT_WERROR=ON -DSOCKIT_SANITIZE=ON -DSOCKIT_FUZZ=ON -DSOCKIT_BENCH=OFF
 	cmake --build $(ASAN)
 
+# ThreadSanitizer over the multi-threaded parts: only the async layer's tests are built.
+tsan: deps
+	CC=clang CXX=clang++ cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSOCKIT_WERROR=ON -DSOCKIT_TSAN=ON -DSOCKIT_BENCH=OFF
+	cmake --build $(TSAN) --target async_tests
+
 # The main job: every service on loopback at port base 8000 (echo 8007, daytime 8013, qotd 8017).
 run: release
 	$(RELEASE)/tools/sockit serve
 
-test: format-check release asan test-release test-asan
+test: format-check release asan tsan test-release test-asan test-tsan
 
 test-release:
 	ctest --test-dir $(RELEASE) --output-on-failure --timeout 300 -j 2
@@ -34,6 +41,9 @@ test-release:
 test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN) --output-on-failure --timeout 600 -j 2
+
+test-tsan:
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN) -R '^async\.' --output-on-failure --timeout 300
 
 format:
 	clang-format -i $(SOURCES)
