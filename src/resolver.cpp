@@ -134,17 +134,19 @@ std::string gethostname() {
 }
 
 std::string getfqdn(std::string_view name) {
-  const std::string self = (name.empty() || name == "0.0.0.0") ? gethostname() : std::string(name);
-  auto infos = try_getaddrinfo(self, {}, Family::unspec, Type::stream, 0, AI_CANONNAME);
-  if (infos && !infos->empty() && !infos->front().canonname.empty()) {
-    const std::string& canonical = infos->front().canonname;
-    // A numeric argument comes back as itself; its name is what a reverse lookup says.
-    if (canonical != self || !Endpoint::from_ip(self, 0)) return canonical;
-  }
+  // Python's algorithm: the reverse lookup's name, or the first alias with a dot in it;
+  // the name itself when the lookup fails.
+  const std::string self = (name.empty() || name == "0.0.0.0" || name == "::")
+                               ? gethostname()
+                               : std::string(name);
   try {
-    return gethostbyaddr(self).hostname;
+    const HostEntry entry = gethostbyaddr(self);
+    for (const auto& alias : entry.aliases) {
+      if (alias.find('.') != std::string::npos) return alias;
+    }
+    return entry.hostname;
   } catch (const Error&) {
-    return self;  // Python's getfqdn returns its argument when nothing better is known
+    return self;
   }
 }
 

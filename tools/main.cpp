@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // One line, naming the subcommand when there is one; --help shows the rest.
+    const auto parsed = app.get_subcommands();
+    std::cerr << "sockit" << (parsed.empty() ? "" : " " + parsed.front()->get_name()) << ": "
+              << e.what() << " (see --help)\n";
     return kExitUsage;
   }
   const std::string name = app.get_subcommands().front()->get_name();

@@ -2,15 +2,24 @@
 
 Every peer binds port 0 on loopback and is stopped by the test that started it.
 """
+import contextlib
+import datetime
 import os
+import re
+import select
+import signal
 import socket
 import subprocess
 import threading
+import time
 import unittest
 
 SOCKIT = os.environ.get("SOCKIT_BIN", "sockit")
 # Generous: sanitizer builds are slow, and a hang must still end the test.
 DEFAULT_TIMEOUT = 30
+# A name no resolver can answer, rejected by the resolver itself (an empty label), so a test
+# of an unresolvable name sends no DNS query off this machine.
+UNRESOLVABLE = "nosuch..invalid"
 
 
 def run(*args, input=None, timeout=DEFAULT_TIMEOUT, **kwargs):
@@ -101,3 +110,190 @@ class TestCase(unittest.TestCase):
         self.assertEqual(result.returncode, code, f"stderr: {err!r}")
         self.assertIn(stderr_has, err)
         self.assertEqual(len(err.strip().splitlines()), 1, f"expected one line: {err!r}")
+
+
+def open_fds():
+    """How many descriptors this process has open; a test compares the count before and after."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+@contextlib.contextmanager
+def background(argv, **kwargs):
+    """Runs argv with pipes on stdin, stdout and stderr (kwargs may override them).
+
+    On leaving, the process is killed if it still runs, reaped, and its pipes are closed.
+    """
+    options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    options.update(kwargs)
+    with subprocess.Popen([*map(str, argv)], **options) as proc:
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=DEFAULT_TIMEOUT)
+
+
+def _read_pipe(stream, wanted, timeout):
+    """Reads a child's pipe while wanted(data so far) is a positive count of bytes to ask for.
+
+    Reads the descriptor itself, so nothing stays in a Python buffer for later reads.
+    """
+    deadline = time.monotonic() + timeout
+    fd = stream.fileno()
+    data = bytearray()
+    while (count := wanted(data)) > 0:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError(f"pipe read unfinished after {timeout}s: {bytes(data[-200:])!r}")
+        chunk = os.read(fd, count)
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def read_line(stream, timeout=DEFAULT_TIMEOUT):
+    """One line (bytes with its newline; shorter at end of file) from a child's pipe."""
+    return _read_pipe(stream, lambda data: 0 if data.endswith(b"\n") else 1, timeout)
+
+
+def read_exactly(stream, size, timeout=DEFAULT_TIMEOUT):
+    """size bytes (fewer at end of file) from a child's pipe."""
+    return _read_pipe(stream, lambda data: size - len(data), timeout)
+
+
+class LeakCheckedTestCase(TestCase):
+    """A TestCase whose every test must close each descriptor it opens."""
+
+    def setUp(self):
+        super().setUp()
+        # Registered first, so it runs after every other cleanup has closed its descriptors.
+        self.addCleanup(self._assert_no_fd_leak, open_fds())
+
+    def _assert_no_fd_leak(self, before):
+        self.assertEqual(open_fds(), before, "descriptors leaked")
+
+    def assertSucceeds(self, result):
+        """The command exited 0; its stderr is shown when not."""
+        self.assertEqual(result.returncode, 0, result.stderr.decode(errors="replace"))
+
+
+def listening_on(proc):
+    """The address ("127.0.0.1:PORT", "[::1]:PORT") that a `sockit CMD -l -v` child reports
+    on stderr before anything else."""
+    line = read_line(proc.stderr).decode()
+    address = line.partition(": listening on ")[2].rstrip("\n")
+    if not line.startswith("sockit ") or not address:
+        raise AssertionError(f"not a listening line: {line!r}")
+    return address
+
+
+def port_of(address):
+    """The port of an address in sockit's text form."""
+    return int(address.rsplit(":", 1)[1])
+
+
+def recv_all(sock):
+    """Everything the peer sends until it shuts down its side."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def split_host_port(text):
+    """("::1", 7) from "[::1]:7", ("127.0.0.1", 7) from "127.0.0.1:7"."""
+    host, port = text.rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
+class Serve:
+    """`sockit serve ARGS...` in the background, as a context manager that yields itself.
+
+    Entering waits for the `ready` line; .listeners maps (service, "tcp" or "udp") to the
+    (host, port) of its first listening address. stop() signals the server and waits for it;
+    after it exits, .returncode, .stdout and .stderr (str) hold its exit and the rest of its
+    output, and .counters maps each service to its counters ({"connections": N, ...}).
+    Leaving stops it with SIGTERM when the block succeeded (failing unless it exits 0) and
+    kills it in any case.
+    """
+
+    LISTENING = re.compile(r"listening\s+(\S+)\s+(tcp|udp)\s+(\S+)")
+    COUNTERS = re.compile(r"(\S+)\s+connections (\d+)  rejected (\d+)  datagrams (\d+)"
+                          r"  bytes in (\d+)  bytes out (\d+)")
+    COUNTER_NAMES = ("connections", "rejected", "datagrams", "bytes_in", "bytes_out")
+
+    def __init__(self, *args):
+        self.argv = [SOCKIT, "serve", *args]
+        self.listeners = {}
+        self.returncode = self.stdout = self.stderr = None
+        self.counters = {}
+        self._exit = contextlib.ExitStack()
+
+    def __enter__(self):
+        with self._exit.pop_all() as stack:
+            self.proc = stack.enter_context(background(self.argv, stdin=subprocess.DEVNULL))
+            self._read_listeners()
+            self._exit = stack.pop_all()
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        with self._exit:
+            if exc_type is None and self.returncode is None and self.stop() != 0:
+                raise AssertionError(f"sockit serve exited {self.returncode}: {self.stderr}")
+
+    def _read_listeners(self):
+        while not (line := read_line(self.proc.stdout).decode()).startswith("ready"):
+            match = self.LISTENING.match(line)
+            if not match:
+                raise AssertionError(f"sockit serve printed {line!r} before its ready line")
+            self.listeners.setdefault((match[1], match[2]), split_host_port(match[3]))
+
+    def port(self, service, transport="tcp"):
+        return self.listeners[(service, transport)][1]
+
+    def address(self, service, transport="tcp"):
+        return self.listeners[(service, transport)]
+
+    def send_signal(self, signum=signal.SIGTERM):
+        self.proc.send_signal(signum)
+
+    def wait(self, timeout=DEFAULT_TIMEOUT):
+        """Waits for the server to exit and returns its exit code."""
+        out, err = self.proc.communicate(timeout=timeout)
+        self.returncode = self.proc.returncode
+        self.stdout, self.stderr = out.decode(errors="replace"), err.decode(errors="replace")
+        for line in self.stdout.splitlines():
+            if match := self.COUNTERS.fullmatch(line):
+                values = map(int, match.groups()[1:])
+                self.counters[match[1]] = dict(zip(self.COUNTER_NAMES, values))
+        return self.returncode
+
+    def stop(self, signum=signal.SIGTERM, timeout=DEFAULT_TIMEOUT):
+        """Sends signum and waits for the server to exit; returns its exit code."""
+        self.send_signal(signum)
+        return self.wait(timeout)
+
+
+DAYTIME_HUMAN = re.compile(r"(\w+, \w+ \d\d, \d{4} \d\d:\d\d:\d\d)-UTC\r?\n")
+DAYTIME_NIST = re.compile(
+    r"\n(\d{5,}) (\d\d-\d\d-\d\d \d\d:\d\d:\d\d) 00 0 0   0\.0 UTC\(NIST\) \* \n")
+MJD_EPOCH = datetime.date(1858, 11, 17)
+
+
+def parse_daytime(data):
+    """The UTC time of a daytime (RFC 867) reply, in sockit's human or NIST form.
+
+    Raises ValueError when data is in neither form, or its NIST day number is not its date's.
+    """
+    text = data.decode("ascii")
+    if match := DAYTIME_HUMAN.fullmatch(text):
+        when = datetime.datetime.strptime(match[1], "%A, %B %d, %Y %H:%M:%S")
+    elif match := DAYTIME_NIST.fullmatch(text):
+        when = datetime.datetime.strptime(match[2], "%y-%m-%d %H:%M:%S")
+        if int(match[1]) != (when.date() - MJD_EPOCH).days:
+            raise ValueError(f"MJD {match[1]} is not the day of {when.date()}")
+    else:
+        raise ValueError(f"not a daytime reply: {data!r}")
+    return when.replace(tzinfo=datetime.timezone.utc)

@@ -243,7 +243,8 @@ Task<> read_expect(Stream& stream, std::errc expected, bool& done, EventLoop& lo
 
 TEST(Cancellation, ClosingAStreamWakesItsReaderWithOperationCanceled) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto streams = stream_pair(loop);
+  Stream& a = streams.first;
   bool done = false;
   loop.post([&] {
     spawn(loop, read_expect(a, std::errc::operation_canceled, done, loop));
@@ -264,7 +265,8 @@ Task<> timed_read(Stream& stream, std::chrono::duration<double>& waited, EventLo
 
 TEST(Cancellation, WithTimeoutFailsAReadThatNeverCompletes) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto streams = stream_pair(loop);
+  Stream& a = streams.first;
   std::chrono::duration<double> waited{0};
   loop.post([&] { spawn(loop, timed_read(a, waited, loop)); });
   run_bounded(loop);
@@ -284,7 +286,9 @@ Task<> timed_read_in_time(Stream& reader, Stream& writer, bool& done, EventLoop&
 
 TEST(Cancellation, WithTimeoutLetsAnOperationThatFinishesInTimeThrough) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto streams = stream_pair(loop);
+  Stream& a = streams.first;
+  Stream& b = streams.second;
   bool done = false;
   loop.post([&] { spawn(loop, timed_read_in_time(a, b, done, loop)); });
   run_bounded(loop);
@@ -327,7 +331,9 @@ Task<> big_transfer(Stream& writer, Stream& reader, std::size_t size, bool& done
 
 TEST(Streams, WriteAllAndReadExactlyMoveLargeDataUnderBackPressure) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto streams = stream_pair(loop);
+  Stream& a = streams.first;
+  Stream& b = streams.second;
   bool done = false;
   loop.post([&] { spawn(loop, big_transfer(a, b, 8u << 20, done, loop)); });
   run_bounded(loop, 30s);
@@ -347,7 +353,9 @@ Task<> gathered_write(Stream& writer, Stream& reader, bool& done, EventLoop& loo
 
 TEST(Streams, WriteAllGathersSeveralBuffers) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto streams = stream_pair(loop);
+  Stream& a = streams.first;
+  Stream& b = streams.second;
   bool done = false;
   loop.post([&] { spawn(loop, gathered_write(a, b, done, loop)); });
   run_bounded(loop);
