@@ -14,13 +14,14 @@ deps:
 	@bash scripts/setup-deps
 
 release: deps
-	cmake -S . -B $(RELEASE) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DSOCKIT_WERROR=ON
+	cmake -S . -B $(RELEASE) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DSOCKIT_WERROR=ON \
+	  -DSOCKIT_TESTS=ON -DSOCKIT_BENCH=ON
 	cmake --build $(RELEASE)
 
 # ASan+UBSan with clang, which also builds the libFuzzer targets for the fuzz smoke.
 asan: deps
 	CC=clang CXX=clang++ cmake -S . -B $(ASAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSOCKIT_WERROR=ON -DSOCKIT_SANITIZE=ON -DSOCKIT_FUZZ=ON -DSOCKIT_BENCH=OFF
+	  -DSOCKIT_WERROR=ON -DSOCKIT_SANITIZE=ON -DSOCKIT_FUZZ=ON -DSOCKIT_TESTS=ON -DSOCKIT_BENCH=OFF
 	cmake --build $(ASAN)
 
 # ThreadSanitizer over the multi-threaded parts: only the async layer's tests are built.

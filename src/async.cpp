@@ -1,6 +1,7 @@
 #include "sockit/async.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "sys/event.hpp"
 #include "sys/sys.hpp"
@@ -66,37 +67,41 @@ Result<std::size_t> ReadSome::await_resume() noexcept {
   return result_;
 }
 
-WriteAll::WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept
-    : IoOperation(socket, true) {
-  if (parts.size() > kMaxParts) {
-    error_ = std::make_error_code(std::errc::argument_list_too_long);
-    return;
-  }
-  for (const auto part : parts) {
-    if (part.empty()) continue;
-    parts_[count_++] = iovec{const_cast<char*>(part.data()), part.size()};
-  }
-}
-
 bool WriteAll::attempt() noexcept {
-  while (!error_ && first_ < count_) {
-    auto sent = sys::sendv(fd(), std::span<const iovec>(parts_.data() + first_, count_ - first_));
+  constexpr std::size_t kBatch = 16;
+  const auto all = parts();
+  while (!error_ && part_ < all.size()) {
+    std::array<iovec, kBatch> batch;
+    std::size_t count = 0;
+    for (std::size_t i = part_; i < all.size() && count < kBatch; ++i) {
+      const std::string_view part = i == part_ ? all[i].substr(offset_) : all[i];
+      if (!part.empty()) batch[count++] = iovec{const_cast<char*>(part.data()), part.size()};
+    }
+    if (count == 0) break;
+    auto sent = sys::sendv(fd(), std::span<const iovec>(batch.data(), count));
     if (!sent) {
       if (would_block(sent.error())) return false;
       error_ = sent.error();
       break;
     }
     written_ += *sent;
-    for (std::size_t left = *sent; left > 0;) {
-      iovec& part = parts_[first_];
-      const std::size_t step = std::min(left, part.iov_len);
-      part.iov_base = static_cast<char*>(part.iov_base) + step;
-      part.iov_len -= step;
-      left -= step;
-      if (part.iov_len == 0) ++first_;
-    }
+    advance(*sent);
   }
   return true;
+}
+
+void WriteAll::advance(std::size_t sent) noexcept {
+  const auto all = parts();
+  while (part_ < all.size()) {
+    const std::size_t room = all[part_].size() - offset_;
+    if (sent < room) {
+      offset_ += sent;
+      return;
+    }
+    sent -= room;
+    ++part_;
+    offset_ = 0;
+  }
 }
 
 Result<std::size_t> WriteAll::await_resume() noexcept {

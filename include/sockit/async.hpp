@@ -16,7 +16,6 @@
 
 #include <sys/uio.h>
 
-#include <array>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -105,20 +104,30 @@ class WaitReadable final : public IoOperation {
   std::error_code await_resume() noexcept { return interrupted(); }
 };
 
-// Writes every byte of up to kMaxParts buffers (one writev-style sendmsg per attempt).
+// Writes every byte of one buffer, or of several (gathered into sendmsg calls). The parts
+// must outlive the await, as the awaiting expression's own array does. The awaiter holds no
+// iovec array: it lives in every frame that writes, so it is kept small.
 class WriteAll final : public IoOperation {
  public:
-  static constexpr std::size_t kMaxParts = 16;
-  WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept;
+  WriteAll(const AsyncSocket& socket, std::string_view data) noexcept
+      : IoOperation(socket, true), single_(data) {}
+  WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept
+      : IoOperation(socket, true), parts_(parts) {}
   bool attempt() noexcept override;
   // Bytes written; on failure, the error (what was written before it is lost to the caller,
   // as with sendall).
   Result<std::size_t> await_resume() noexcept;
 
  private:
-  std::array<iovec, kMaxParts> parts_{};
-  std::size_t first_ = 0;
-  std::size_t count_ = 0;
+  std::span<const std::string_view> parts() const noexcept {
+    return parts_.empty() ? std::span<const std::string_view>(&single_, 1) : parts_;
+  }
+  void advance(std::size_t sent) noexcept;
+
+  std::string_view single_;
+  std::span<const std::string_view> parts_;
+  std::size_t part_ = 0;    // the first part not yet written completely
+  std::size_t offset_ = 0;  // how much of that part is written
   std::size_t written_ = 0;
   std::error_code error_;
 };
@@ -142,7 +151,7 @@ class Stream : public AsyncSocket {
   ReadSome read_some(std::span<char> buffer) noexcept { return {*this, buffer}; }
   // Only after a read returned would-block: see WaitReadable.
   WaitReadable wait_readable() noexcept { return WaitReadable(*this); }
-  WriteAll write_all(std::string_view data) noexcept { return {*this, {&data, 1}}; }
+  WriteAll write_all(std::string_view data) noexcept { return {*this, data}; }
   WriteAll write_all(std::span<const std::string_view> parts) noexcept { return {*this, parts}; }
   // For a stream whose socket is not yet connected.
   Connect connect(const Endpoint& endpoint) noexcept { return {*this, endpoint}; }

@@ -22,12 +22,21 @@ class Task;
 
 namespace detail {
 
+// At the end of a task: hand control to the awaiter, or, for a spawned task that nobody
+// awaits, report its failure and free its frame.
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> done) const noexcept {
-    auto continuation = done.promise().continuation;
-    return continuation ? continuation : std::noop_coroutine();
+    auto& promise = done.promise();
+    if (EventLoop* loop = promise.detached_on) {
+      const std::exception_ptr error = promise.error;
+      done.destroy();
+      if (error) loop->report(error);
+      loop->task_finished();
+      return std::noop_coroutine();
+    }
+    return promise.continuation ? promise.continuation : std::noop_coroutine();
   }
   void await_resume() const noexcept {}
 };
@@ -35,6 +44,7 @@ struct FinalAwaiter {
 struct PromiseBase {
   std::coroutine_handle<> continuation;
   std::exception_ptr error;
+  EventLoop* detached_on = nullptr;  // set by spawn()
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
@@ -88,6 +98,8 @@ class [[nodiscard]] Task {
   }
 
   bool valid() const noexcept { return static_cast<bool>(handle_); }
+  // Gives up the coroutine without destroying it.
+  Handle release() noexcept { return std::exchange(handle_, {}); }
 
   auto operator co_await() && noexcept {
     struct Awaiter {
@@ -117,34 +129,15 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
-// The frame that owns a detached task: it starts at once, frees itself at the end, and
-// hands a failure to the loop instead of losing it.
-struct Detached {
-  struct promise_type {
-    EventLoop* loop = nullptr;
-
-    template <class... Args>
-    explicit promise_type(EventLoop& owner, Args&&...) noexcept : loop(&owner) {
-      loop->task_started();
-    }
-    ~promise_type() { loop->task_finished(); }
-    Detached get_return_object() const noexcept { return {}; }
-    std::suspend_never initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
-    void return_void() const noexcept {}
-    void unhandled_exception() const noexcept { loop->report(std::current_exception()); }
-  };
-};
-
-inline Detached run_detached(EventLoop& /*owner*/, Task<> task) {
-  co_await std::move(task);
-}
-
 }  // namespace detail
 
-// Starts task now, on the calling thread (which must be loop's), and lets it run on its own.
+// Starts task now, on the calling thread (which must be loop's), and lets it run on its own:
+// its frame frees itself when it ends, and a failure goes to loop.report(), never lost.
 inline void spawn(EventLoop& loop, Task<> task) {
-  detail::run_detached(loop, std::move(task));
+  auto handle = task.release();
+  handle.promise().detached_on = &loop;
+  loop.task_started();
+  handle.resume();
 }
 
 }  // namespace sockit

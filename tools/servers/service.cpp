@@ -45,11 +45,8 @@ std::error_code RequestWait::await_resume() noexcept {
   return wait_.await_resume();
 }
 
-Connection::Connection(Service& service, Stream stream, Endpoint peer)
-    : service_(service),
-      stream_(std::move(stream)),
-      peer_(std::move(peer)),
-      opened_(SteadyClock::now()) {
+Connection::Connection(Service& service, Stream& stream, const Endpoint& peer)
+    : service_(service), stream_(stream), peer_(peer), opened_(SteadyClock::now()) {
   service_.link(*this);
 }
 
@@ -179,7 +176,7 @@ Task<> Service::accept_loop(Listener& listener) {
 }
 
 Task<> Service::run_connection(Stream stream, Endpoint peer) {
-  Connection connection(*this, std::move(stream), std::move(peer));
+  Connection connection(*this, stream, peer);
   co_await serve(connection);
   co_await close_gracefully(connection.stream());
 }

@@ -70,10 +70,11 @@ class RequestWait {
 };
 
 // One accepted connection as a handler sees it; it is in its service's registry for as long
-// as it lives.
+// as it lives. It refers to the stream and peer that its task's frame holds rather than
+// keeping copies: an idle connection's memory is mostly its frames.
 class Connection {
  public:
-  Connection(Service& service, Stream stream, Endpoint peer);
+  Connection(Service& service, Stream& stream, const Endpoint& peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -92,8 +93,8 @@ class Connection {
   friend class Service;
   friend class RequestWait;
   Service& service_;
-  Stream stream_;
-  Endpoint peer_;
+  Stream& stream_;
+  const Endpoint& peer_;
   SteadyClock::time_point opened_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
