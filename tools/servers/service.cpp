@@ -36,21 +36,28 @@ bool AccessList::permits(const Endpoint& peer) const noexcept {
 }
 
 void RequestWait::await_suspend(std::coroutine_handle<> h) {
-  connection_.idle_ = true;
+  connection_.waiting_ = &wait_;
   wait_.await_suspend(h);
 }
 
 std::error_code RequestWait::await_resume() noexcept {
-  connection_.idle_ = false;
+  connection_.waiting_ = nullptr;
+  connection_.last_request_ = SteadyClock::now();
   return wait_.await_resume();
 }
 
 Connection::Connection(Service& service, Stream& stream, const Endpoint& peer)
-    : service_(service), stream_(stream), peer_(peer), opened_(SteadyClock::now()) {
+    : service_(service),
+      stream_(stream),
+      peer_(peer),
+      opened_(SteadyClock::now()),
+      last_request_(opened_) {
   service_.link(*this);
+  arm_idle_timer(opened_);
 }
 
 Connection::~Connection() {
+  service_.loop().disarm(idle_timer_);
   service_.unlink(*this);
   service_.limits_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   service_.stats_.bytes_in += bytes_in_;
@@ -66,7 +73,26 @@ Connection::~Connection() {
 }
 
 RequestWait Connection::wait_for_request() noexcept {
-  return {*this, with_timeout(service_.limits_.idle_timeout, stream_.wait_readable())};
+  return {*this, stream_.wait_readable()};
+}
+
+void Connection::arm_idle_timer(SteadyClock::time_point from) noexcept {
+  const auto limit = service_.limits_.idle_timeout;
+  if (limit.count() <= 0) return;
+  service_.loop().arm(idle_timer_, from + std::chrono::duration_cast<SteadyClock::duration>(limit));
+}
+
+void Connection::on_idle_timer() noexcept {
+  const auto now = SteadyClock::now();
+  const auto limit =
+      std::chrono::duration_cast<SteadyClock::duration>(service_.limits_.idle_timeout);
+  if (waiting_ && now - last_request_ >= limit) {
+    waiting_->cancel(std::make_error_code(std::errc::timed_out));
+    return;
+  }
+  // Active since the timer was armed (or busy replying): count the idle time from the last
+  // request, or from now while a reply is still in progress.
+  arm_idle_timer(waiting_ ? last_request_ : now);
 }
 
 bool Connection::draining() const noexcept {
@@ -102,7 +128,7 @@ void Service::drain() {
   for (auto& socket : datagrams_)
     socket.close();
   for (Connection* c = connections_; c; c = c->next_) {
-    if (c->idle_) c->stream_.close();
+    if (c->waiting_) c->stream_.close();
   }
 }
 

@@ -44,8 +44,8 @@ struct AccessList {
 
 // Settings every service of one `sockit serve` run shares, across all loops.
 struct Limits {
-  std::size_t max_connections = 0;  // 0: no limit
-  std::chrono::duration<double> idle_timeout{60};
+  std::size_t max_connections = 0;                 // 0: no limit
+  std::chrono::duration<double> idle_timeout{60};  // zero: no limit
   AccessList access;
   bool verbose = false;
   // Open TCP connections of every service on every loop, for max_connections.
@@ -55,10 +55,11 @@ struct Limits {
 class Service;
 class Connection;
 
-// Connection::wait_for_request(): the idle wait, marked as idle for drain() to see.
+// Connection::wait_for_request(): the idle wait, registered with its connection so that a
+// drain or the idle timer can end it.
 class RequestWait {
  public:
-  RequestWait(Connection& connection, Timed<WaitReadable> wait) noexcept
+  RequestWait(Connection& connection, WaitReadable wait) noexcept
       : connection_(connection), wait_(std::move(wait)) {}
   bool await_ready() noexcept { return wait_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h);
@@ -66,7 +67,7 @@ class RequestWait {
 
  private:
   Connection& connection_;
-  Timed<WaitReadable> wait_;
+  WaitReadable wait_;
 };
 
 // One accepted connection as a handler sees it; it is in its service's registry for as long
@@ -78,6 +79,17 @@ class Connection {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // Ends the wait for a request once the connection has been idle for the idle timeout.
+  // Armed once per idle period, not per request: a busy connection costs no timer work.
+  class IdleTimer final : public TimerNode {
+   public:
+    explicit IdleTimer(Connection& connection) noexcept : connection_(connection) {}
+
+   private:
+    void fire() noexcept override { connection_.on_idle_timer(); }
+    Connection& connection_;
+  };
 
   Stream& stream() noexcept { return stream_; }
   const Endpoint& peer() const noexcept { return peer_; }
@@ -92,13 +104,18 @@ class Connection {
  private:
   friend class Service;
   friend class RequestWait;
+  void on_idle_timer() noexcept;
+  void arm_idle_timer(SteadyClock::time_point from) noexcept;
+
   Service& service_;
   Stream& stream_;
   const Endpoint& peer_;
   SteadyClock::time_point opened_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  bool idle_ = false;
+  SteadyClock::time_point last_request_;
+  WaitReadable* waiting_ = nullptr;  // the parked wait for a request, if idle
+  IdleTimer idle_timer_{*this};
   Connection* previous_ = nullptr;
   Connection* next_ = nullptr;
 };
