@@ -463,7 +463,7 @@ void declare(CLI::App& app, Options& options) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
       ->capture_default_str();
   app.add_option("-d,--duration", options.duration, "How long pingpong and stream run")
-      ->check(sockit::tools::DurationValidator())
+      ->check(sockit::tools::duration_validator())
       ->capture_default_str();
   app.add_option("-n,--count", options.count,
                  "Most round trips (pingpong) or bytes echoed (stream) in all")
@@ -475,10 +475,10 @@ void declare(CLI::App& app, Options& options) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
   app.add_option("--timeout", options.timeout, "Bounds each connect and idle's one-byte echo")
-      ->check(sockit::tools::DurationValidator())
+      ->check(sockit::tools::duration_validator())
       ->capture_default_str();
   app.add_option("--hold", options.hold, "Most time idle holds its connections")
-      ->check(sockit::tools::DurationValidator())
+      ->check(sockit::tools::duration_validator())
       ->capture_default_str();
 }
 

@@ -286,16 +286,24 @@ Fd Socket::detach() noexcept {
   return Fd(fd_.release());
 }
 
-Endpoint Socket::getsockname() const {
+Result<Endpoint> Socket::try_getsockname() const noexcept {
   Endpoint endpoint;
-  throw_if(sys::getsockname(fd_.get(), endpoint), "getsockname");
+  if (auto code = sys::getsockname(fd_.get(), endpoint)) return code;
   return endpoint;
 }
 
-Endpoint Socket::getpeername() const {
+Result<Endpoint> Socket::try_getpeername() const noexcept {
   Endpoint endpoint;
-  throw_if(sys::getpeername(fd_.get(), endpoint), "getpeername");
+  if (auto code = sys::getpeername(fd_.get(), endpoint)) return code;
   return endpoint;
+}
+
+Endpoint Socket::getsockname() const {
+  return try_getsockname().value_or_throw("getsockname");
+}
+
+Endpoint Socket::getpeername() const {
+  return try_getpeername().value_or_throw("getpeername");
 }
 
 std::error_code Socket::try_settimeout(Timeout timeout) noexcept {
@@ -342,8 +350,9 @@ int Socket::getsockopt(int level, int name) const {
 // so a failure can name it.
 namespace {
 Result<Socket> connect_any(const Address& address, Timeout timeout,
-                           const std::optional<Address>& source, Endpoint& last) noexcept {
-  auto endpoints = try_resolve(address, Family::unspec, Type::stream);
+                           const std::optional<Address>& source, Family family,
+                           Endpoint& last) noexcept {
+  auto endpoints = try_resolve(address, family, Type::stream);
   if (!endpoints) return endpoints.error();
   std::error_code failure;
   for (const auto& endpoint : *endpoints) {
@@ -366,16 +375,16 @@ Result<Socket> connect_any(const Address& address, Timeout timeout,
 }  // namespace
 
 Result<Socket> try_create_connection(const Address& address, Timeout timeout,
-                                     const std::optional<Address>& source) noexcept {
+                                     const std::optional<Address>& source, Family family) noexcept {
   Endpoint last;
-  return connect_any(address, timeout, source, last);
+  return connect_any(address, timeout, source, family, last);
 }
 
 Socket create_connection(const Address& address, Timeout timeout,
-                         const std::optional<Address>& source) {
+                         const std::optional<Address>& source, Family family) {
   check_timeout(timeout);
   Endpoint last;
-  auto socket = connect_any(address, timeout, source, last);
+  auto socket = connect_any(address, timeout, source, family, last);
   if (socket) return std::move(socket).value();
   std::string subject = address.to_string();
   if (last.family() != Family::unspec && last.to_string() != subject) {

@@ -11,8 +11,11 @@ Address parse_target(std::string_view host, std::string_view port, std::string_v
   if (host.starts_with("unix:")) {
     if (!port.empty()) throw std::invalid_argument("a unix: target takes no port");
     auto address = Address::parse(host);
-    if (!address) throw_error(address.error(), std::string(host));
+    if (!address) throw std::invalid_argument(std::string(host) + ": " + address.error().message());
     return *address;
+  }
+  if (host.empty()) {
+    throw std::invalid_argument("HOST is empty (to listen on every address use 0.0.0.0 or ::)");
   }
   if (port.empty()) throw std::invalid_argument("missing PORT after " + std::string(host));
   auto number = try_getservbyname(port, proto);
@@ -25,6 +28,13 @@ Address parse_target(std::string_view host, std::string_view port, std::string_v
   // Brackets are accepted around IPv6 hosts, as users paste them from URLs.
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
+  }
+  // A colon belongs only in an IPv6 literal: saying so names the real mistake (a pasted
+  // host:port) where the resolver would only say it knows no such name.
+  if (host.find(':') != std::string_view::npos) {
+    if (auto ip = Endpoint::from_ip(host, *number); !ip) {
+      throw std::invalid_argument("bad HOST '" + std::string(host) + "': " + ip.error().message());
+    }
   }
   return Address{std::string(host), *number, false};
 }
@@ -45,17 +55,69 @@ Duration parse_duration(std::string_view text) {
                               "' (use s, ms, us or m)");
 }
 
-DurationValidator::DurationValidator() {
-  name_ = "DURATION";
-  desc_function_ = [] { return std::string("DURATION"); };
-  func_ = [](std::string& text) {
-    try {
-      parse_duration(text);
-      return std::string();
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what());
+namespace {
+
+char hex_byte(std::string_view digits) {
+  unsigned value = 0;
+  const auto* end = digits.data() + digits.size();
+  auto [rest, ec] = std::from_chars(digits.data(), end, value, 16);
+  if (digits.size() != 2 || ec != std::errc{} || rest != end) {
+    throw std::invalid_argument("\\x needs two hex digits");
+  }
+  return static_cast<char>(value);
+}
+
+char simple_escape(char letter) {
+  switch (letter) {
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case '\\':
+      return '\\';
+    case '0':
+      return '\0';
+    default:
+      throw std::invalid_argument(std::string("unknown escape \\") + letter +
+                                  " (use \\n \\r \\t \\\\ \\0 \\xHH)");
+  }
+}
+
+}  // namespace
+
+std::string decode_escapes(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+    } else if (i + 1 == text.size()) {
+      throw std::invalid_argument("ends with a lone backslash");
+    } else if (text[++i] == 'x') {
+      out += hex_byte(text.substr(i + 1, 2));
+      i += 2;
+    } else {
+      out += simple_escape(text[i]);
     }
-  };
+  }
+  return out;
+}
+
+CLI::Validator duration_validator() {
+  return validator([](std::string& text) { parse_duration(text); }, "DURATION");
+}
+
+CLI::Validator positive_duration_validator() {
+  return validator(
+      [](std::string& text) {
+        if (parse_duration(text).count() <= 0) throw std::invalid_argument("must be more than 0");
+      },
+      "DURATION");
+}
+
+CLI::Validator escapes_decoded() {
+  return validator([](std::string& text) { text = decode_escapes(text); }, "TEXT");
 }
 
 void print_error(std::string_view command, std::string_view message) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sockit/endpoint.hpp"
 #include "sockit/socket.hpp"
@@ -14,16 +15,39 @@
 namespace sockit::tools {
 
 // HOST PORT from the command line: PORT is a number or a service name looked up for proto
-// ("tcp" or "udp"); a HOST of the form unix:/path (or unix:@name) needs no PORT.
+// ("tcp" or "udp"); a HOST of the form unix:/path (or unix:@name) needs no PORT. Anything
+// malformed is std::invalid_argument (a usage error).
 Address parse_target(std::string_view host, std::string_view port, std::string_view proto);
 
 // "2", "2.5", "2s", "250ms", "1m": a non-negative duration; std::invalid_argument otherwise.
 Duration parse_duration(std::string_view text);
 
-// A CLI11 validator that accepts what parse_duration accepts.
-struct DurationValidator : CLI::Validator {
-  DurationValidator();
-};
+// C-style escapes (\r \n \t \\ \0 \xHH) decoded, so that one shell argument can carry any
+// bytes, a whole HTTP request included; std::invalid_argument for a malformed escape.
+std::string decode_escapes(std::string_view text);
+
+// A CLI11 validator from a function that may rewrite its text and throws
+// std::invalid_argument to reject it.
+template <class Check>
+CLI::Validator validator(Check check, std::string name) {
+  return CLI::Validator(
+      [check](std::string& text) -> std::string {
+        try {
+          check(text);
+          return "";
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      std::move(name));
+}
+
+// What parse_duration accepts.
+CLI::Validator duration_validator();
+// A duration above zero, for waits where zero (Python's non-blocking) makes no sense.
+CLI::Validator positive_duration_validator();
+// Rewrites the option's text with its escapes decoded (use with ->transform()).
+CLI::Validator escapes_decoded();
 
 // Writes "sockit <command>: message" on stderr.
 void print_error(std::string_view command, std::string_view message);

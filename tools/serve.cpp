@@ -321,11 +321,11 @@ Run setup_serve(CLI::App& app) {
                  "Most open TCP connections at once, over all services (0: no limit)");
   app.add_option("--idle-timeout", options->idle_timeout, "Close a connection idle this long")
       ->capture_default_str()
-      ->check(DurationValidator());
+      ->check(duration_validator());
   app.add_option("--drain-timeout", options->drain_timeout,
                  "On SIGINT/SIGTERM, how long open connections may take to finish")
       ->capture_default_str()
-      ->check(DurationValidator());
+      ->check(duration_validator());
   app.add_option("--allow", options->allow, "Serve only peers in this CIDR block (repeatable)");
   app.add_option("--deny", options->deny, "Refuse peers in this CIDR block (repeatable)");
   app.add_option("--daytime-format", options->daytime_format, "human or nist")

@@ -1,5 +1,4 @@
 // sockit udp: send datagrams and print the replies, or listen, print and echo (RFC 862).
-#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -33,52 +32,6 @@ struct UdpOptions {
   int retries = 0;
   std::size_t max = 0;  // 0: no limit
 };
-
-char hex_byte(std::string_view digits) {
-  unsigned value = 0;
-  const auto* end = digits.data() + digits.size();
-  auto [rest, ec] = std::from_chars(digits.data(), end, value, 16);
-  if (digits.size() != 2 || ec != std::errc{} || rest != end) {
-    throw std::invalid_argument("\\x needs two hex digits in --send");
-  }
-  return static_cast<char>(value);
-}
-
-char simple_escape(char letter) {
-  switch (letter) {
-    case 'n':
-      return '\n';
-    case 'r':
-      return '\r';
-    case 't':
-      return '\t';
-    case '\\':
-      return '\\';
-    case '0':
-      return '\0';
-    default:
-      throw std::invalid_argument(std::string("unknown escape \\") + letter +
-                                  " in --send (use \\n \\r \\t \\\\ \\0 \\xHH)");
-  }
-}
-
-// --send takes C-style escapes so that one shell argument can carry any byte.
-std::string decode_escapes(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\\') {
-      out += text[i];
-    } else if (i + 1 == text.size()) {
-      throw std::invalid_argument("--send ends with a lone backslash");
-    } else if (text[++i] == 'x') {
-      out += hex_byte(text.substr(i + 1, 2));
-      i += 2;
-    } else {
-      out += simple_escape(text[i]);
-    }
-  }
-  return out;
-}
 
 std::string format_seconds(Duration duration) {
   std::ostringstream out;
@@ -164,10 +117,8 @@ class Client {
 };
 
 int run_client(const UdpOptions& options) {
-  // Decoded first: a malformed --send is a usage error before anything goes out.
-  const auto datagram = options.send ? std::optional(decode_escapes(*options.send)) : std::nullopt;
   Client client(options, resolve_target(options, 0));
-  if (datagram) return client.exchange(*datagram) ? 0 : 1;
+  if (options.send) return client.exchange(*options.send) ? 0 : 1;
   for (std::string line; std::getline(std::cin, line);) {
     if (!client.exchange(line)) return 1;
   }
@@ -217,9 +168,10 @@ Run setup_udp(CLI::App& app) {
   app.add_option("--send", options->send,
                  "Send this one datagram (escapes \\n \\r \\t \\\\ \\0 \\xHH) instead of each "
                  "line of stdin")
-      ->excludes(listen);
+      ->excludes(listen)
+      ->transform(escapes_decoded());
   app.add_option("--timeout", options->timeout, "How long to wait for each reply")
-      ->check(DurationValidator())
+      ->check(duration_validator())
       ->capture_default_str();
   app.add_option("--retries", options->retries, "Resend this many times when no reply comes")
       ->check(CLI::NonNegativeNumber)

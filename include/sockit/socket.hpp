@@ -107,6 +107,9 @@ class Socket {
 
   Endpoint getsockname() const;
   Endpoint getpeername() const;
+  // A peer that reset at once has no name left: the noexcept forms say so without throwing.
+  Result<Endpoint> try_getsockname() const noexcept;
+  Result<Endpoint> try_getpeername() const noexcept;
   int fileno() const noexcept { return fd_.get(); }
   Family family() const noexcept { return family_; }
   Type type() const noexcept { return type_; }
@@ -163,11 +166,14 @@ struct Datagram {
 
 // Connects to the first address of address's resolution that accepts, trying each in
 // order; timeout bounds each attempt and defaults to getdefaulttimeout(). On failure the
-// error of the last attempt is thrown. source, when given, is bound first.
+// error of the last attempt is thrown. source, when given, is bound first; family, when not
+// unspec, keeps only the addresses of that family (what nc's -4/-6 mean).
 Socket create_connection(const Address& address, Timeout timeout = getdefaulttimeout(),
-                         const std::optional<Address>& source = std::nullopt);
+                         const std::optional<Address>& source = std::nullopt,
+                         Family family = Family::unspec);
 Result<Socket> try_create_connection(const Address& address, Timeout timeout = getdefaulttimeout(),
-                                     const std::optional<Address>& source = std::nullopt) noexcept;
+                                     const std::optional<Address>& source = std::nullopt,
+                                     Family family = Family::unspec) noexcept;
 
 struct ServerOptions {
   Family family = Family::inet;

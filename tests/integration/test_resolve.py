@@ -30,9 +30,10 @@ def canonical_name(name):
 
 
 def resolver_reason(name):
-    """The resolver's own text for why name does not resolve."""
+    """The resolver's own text for why name does not resolve (as bytes, the name skips
+    Python's IDNA encoding, which would refuse it before the resolver sees it)."""
     try:
-        socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)
+        socket.getaddrinfo(name.encode(), None, 0, socket.SOCK_STREAM)
     except socket.gaierror as e:
         return e.strerror
     raise AssertionError(f"{name} resolves on this machine")
