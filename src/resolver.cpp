@@ -136,9 +136,8 @@ std::string gethostname() {
 std::string getfqdn(std::string_view name) {
   // Python's algorithm: the reverse lookup's name, or the first alias with a dot in it;
   // the name itself when the lookup fails.
-  const std::string self = (name.empty() || name == "0.0.0.0" || name == "::")
-                               ? gethostname()
-                               : std::string(name);
+  const std::string self =
+      (name.empty() || name == "0.0.0.0" || name == "::") ? gethostname() : std::string(name);
   try {
     const HostEntry entry = gethostbyaddr(self);
     for (const auto& alias : entry.aliases) {
