@@ -4,7 +4,6 @@
 //   async_echo_server [HOST [PORT [CLIENTS]]]    default: localhost 8001, serving forever
 //                                                (as the tutorial's run_forever)
 #include <cstdint>
-#include <exception>
 #include <iostream>
 #include <limits>
 #include <stdexcept>
@@ -12,31 +11,22 @@
 
 #include <sockit/async.hpp>
 
-// Stops the loop when the last of the clients to serve has been served.
-struct Countdown {
-  sockit::EventLoop& loop;
-  long left;
-
-  void done() {
-    if (--left == 0) loop.stop();
-  }
-};
-
-sockit::Task<> handle_client(sockit::Stream stream, Countdown& countdown) {
+sockit::Task<> handle_client(sockit::Stream stream) {
   char data[1024];
   auto n = co_await stream.read_some(data);
-
   if (n) co_await stream.write_all({data, *n});
-  stream.close();
-  countdown.done();
 }
 
-// asyncio.start_server: a task per client; only a failing accept ends it.
-sockit::Task<> start_server(sockit::Listener& listener, long clients, Countdown& countdown) {
+// asyncio.start_server: a task per client. After the last client to serve it waits for the
+// handlers still running (asyncio.run would cancel them instead).
+sockit::Task<> serve(sockit::EventLoop& loop, sockit::Listener listener, long clients) {
+  std::cout << "Serving on " << listener.socket().getsockname() << std::endl;
   for (long accepted = 0; accepted < clients; ++accepted) {
     auto client = (co_await listener.accept()).value_or_throw("accept");
-    sockit::spawn(listener.loop(), handle_client(std::move(client.stream), countdown));
+    sockit::spawn(loop, handle_client(std::move(client.stream)));
   }
+  while (loop.live_tasks() > 1)
+    co_await sockit::sleep(loop, std::chrono::milliseconds(1));
 }
 
 int main(int argc, char** argv) try {
@@ -46,20 +36,7 @@ int main(int argc, char** argv) try {
   const long clients = argc > 3 ? std::stol(argv[3]) : std::numeric_limits<long>::max();
 
   sockit::EventLoop loop;
-  // asyncio listens on every address of the name; this takes its first IPv4 one.
-  auto listener = sockit::listen(loop, sockit::resolve({host, port}, sockit::Family::inet).front());
-  std::cout << "Serving on " << listener.socket().getsockname() << std::endl;
-
-  // asyncio logs a failed task and runs on; here it ends the server, and main reports it.
-  std::exception_ptr failure;
-  loop.set_error_handler([&](std::exception_ptr error) {
-    failure = error;
-    loop.stop();
-  });
-  Countdown countdown{loop, clients};
-  loop.post([&] { sockit::spawn(loop, start_server(listener, clients, countdown)); });
-  loop.run();
-  if (failure) std::rethrow_exception(failure);
+  sockit::run_until_complete(loop, serve(loop, sockit::listen(loop, {host, port}), clients));
 } catch (const sockit::Error& e) {
   std::cerr << "async_echo_server: " << e.what() << '\n';
   return 1;

@@ -227,6 +227,11 @@ Listener listen(EventLoop& loop, const Endpoint& endpoint, bool reuse_port, int 
   return Listener(loop, std::move(socket));
 }
 
+Listener listen(EventLoop& loop, const Address& address, bool reuse_port, int backlog) {
+  return listen(loop, resolve(address, Family::unspec, Type::stream, AI_PASSIVE).front(),
+                reuse_port, backlog);
+}
+
 DatagramSocket bind_datagram(EventLoop& loop, const Endpoint& endpoint, bool reuse_port) {
   Socket socket(endpoint.family(), Type::dgram);
   if (reuse_port) socket.set(opt::reuse_port{true});

@@ -164,7 +164,7 @@ Accepted Socket::accept() {
   return std::move(accepted).value();
 }
 
-std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
+std::error_code Socket::try_connect(const Endpoint& endpoint) noexcept {
   auto code = sys::connect(fd_.get(), endpoint);
   if (code != std::errc::operation_in_progress) return code;
   if (timeout_ && timeout_->count() == 0) return code;
@@ -177,6 +177,12 @@ std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
   return {pending, std::system_category()};
 }
 
+std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
+  auto code = try_connect(endpoint);
+  if (code == std::errc::timed_out) return std::make_error_code(std::errc::operation_would_block);
+  return code;
+}
+
 std::error_code Socket::connect_ex(const Address& address) noexcept {
   auto endpoints = try_resolve(address, family_, type_);
   if (!endpoints) return endpoints.error();
@@ -184,7 +190,7 @@ std::error_code Socket::connect_ex(const Address& address) noexcept {
 }
 
 void Socket::connect(const Endpoint& endpoint) {
-  throw_if(connect_ex(endpoint), "connect " + endpoint.to_string());
+  throw_if(try_connect(endpoint), "connect " + endpoint.to_string());
 }
 
 void Socket::connect(const Address& address) {
@@ -368,7 +374,7 @@ Result<Socket> connect_any(const Address& address, Timeout timeout,
       if (!local) return local.error();
       if ((failure = socket->try_bind(local->front()))) continue;
     }
-    if (!(failure = socket->connect_ex(endpoint))) return socket;
+    if (!(failure = socket->try_connect(endpoint))) return socket;
   }
   return failure;
 }

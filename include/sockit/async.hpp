@@ -293,6 +293,9 @@ Task<Result<Stream>> connect(EventLoop& loop, Address address,
 // loop on the same port). Throws sockit::Error (EADDRINUSE names the address).
 Listener listen(EventLoop& loop, const Endpoint& endpoint, bool reuse_port = false,
                 int backlog = SOMAXCONN);
+// The same on the first address address resolves to (asyncio.start_server's host and port).
+Listener listen(EventLoop& loop, const Address& address, bool reuse_port = false,
+                int backlog = SOMAXCONN);
 // A bound UDP socket on loop.
 DatagramSocket bind_datagram(EventLoop& loop, const Endpoint& endpoint, bool reuse_port = false);
 

@@ -75,7 +75,10 @@ class Socket {
 
   void connect(const Endpoint& endpoint);
   void connect(const Address& address);
+  // The noexcept form of connect: the error connect would throw (timed_out on a timeout).
+  std::error_code try_connect(const Endpoint& endpoint) noexcept;
   // Python's connect_ex: the error instead of an exception (a resolution failure included).
+  // As in CPython, a connect that times out reports EAGAIN (EWOULDBLOCK).
   std::error_code connect_ex(const Endpoint& endpoint) noexcept;
   std::error_code connect_ex(const Address& address) noexcept;
 

@@ -9,6 +9,7 @@
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -138,6 +139,32 @@ inline void spawn(EventLoop& loop, Task<> task) {
   handle.promise().detached_on = &loop;
   loop.task_started();
   handle.resume();
+}
+
+// asyncio.run: runs loop until task completes, then returns its value or rethrows its
+// exception. Tasks it spawned that are still running stay on the loop.
+template <class T>
+T run_until_complete(EventLoop& loop, Task<T> task) {
+  std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
+  std::exception_ptr error;
+  auto body = [&]() -> Task<> {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(task);
+        result.emplace(true);
+      } else {
+        result.emplace(co_await std::move(task));
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    loop.stop();
+  };
+  loop.post([&] { spawn(loop, body()); });
+  loop.run();
+  if (error) std::rethrow_exception(error);
+  if (!result) throw std::logic_error("run_until_complete: the loop stopped before the task ended");
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
 }
 
 }  // namespace sockit

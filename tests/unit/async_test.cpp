@@ -222,6 +222,23 @@ TEST(Tasks, FailureOfADetachedTaskReachesTheErrorHandler) {
   EXPECT_EQ(loop.live_tasks(), 0u);
 }
 
+Task<int> after_sleep(EventLoop& loop) {
+  co_await sleep(loop, 10ms);
+  co_return 7;
+}
+
+Task<> throws_after_sleep(EventLoop& loop) {
+  co_await sleep(loop, 10ms);
+  throw std::runtime_error("late failure");
+}
+
+TEST(Tasks, RunUntilCompleteReturnsTheValueOrRethrows) {
+  EventLoop loop;
+  EXPECT_EQ(run_until_complete(loop, after_sleep(loop)), 7);
+  EXPECT_THROW(run_until_complete(loop, throws_after_sleep(loop)), std::runtime_error);
+  EXPECT_EQ(loop.live_tasks(), 0u);
+}
+
 TEST(Tasks, AnUnawaitedTaskIsDestroyedWithoutRunning) {
   bool ran = false;
   auto body = [&]() -> Task<> {

@@ -199,6 +199,21 @@ TEST(Timeout, ConnectToAFullAcceptQueue) {
   }
 }
 
+TEST(Timeout, ConnectExReportsATimeoutAsEagainAsPythonDoes) {
+  Listener listener(Kind::ipv4, 0);
+  const std::vector<Socket> queued = fill_accept_queue(listener.endpoint());
+  ASSERT_FALSE(HasFailure());
+
+  Socket client(Family::inet, Type::stream);
+  client.settimeout(300ms);
+  const Stopwatch watch;
+  EXPECT_EQ(client.connect_ex(listener.endpoint()), std::errc::operation_would_block);
+  expect_waited(watch.elapsed(), 300ms);
+  Socket other(Family::inet, Type::stream);
+  other.settimeout(300ms);
+  EXPECT_EQ(other.try_connect(listener.endpoint()), std::errc::timed_out);
+}
+
 TEST(NonBlocking, RecvWouldBlock) {
   auto [client, server] = connect_pair(Kind::ipv4);
   client.setblocking(false);
