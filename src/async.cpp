@@ -9,11 +9,6 @@
 namespace sockit {
 namespace {
 
-bool would_block(std::error_code code) noexcept {
-  return code == std::errc::operation_would_block ||
-         code == std::errc::resource_unavailable_try_again;
-}
-
 // An attempt is finished unless the syscall said it would block.
 template <class T>
 bool finished(const Result<T>& result) noexcept {

@@ -12,11 +12,6 @@ namespace {
 // Python's default timeout, as seconds; negative is None.
 std::atomic<double> default_timeout_seconds{-1.0};
 
-bool would_block(std::error_code code) noexcept {
-  return code == std::errc::operation_would_block ||
-         code == std::errc::resource_unavailable_try_again;
-}
-
 bool valid_timeout(Timeout timeout) noexcept {
   return !timeout || timeout->count() >= 0;
 }
@@ -89,7 +84,8 @@ Socket::Socket(Fd fd, Family family, Type type, int protocol)
 
 Socket::Socket(Family family, Type type, int protocol)
     : Socket(Fd(sys::socket(static_cast<int>(family), static_cast<int>(type), protocol)
-                    .value_or_throw("socket")),
+                    .value_or_throw("socket " + std::string(sockit::to_string(family)) + " " +
+                                    std::string(sockit::to_string(type)))),
              family, type, protocol) {
   settimeout(getdefaulttimeout());
 }

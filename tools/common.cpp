@@ -2,8 +2,9 @@
 
 #include <charconv>
 #include <cmath>
-#include <iostream>
 #include <stdexcept>
+
+#include "sockit/io.hpp"
 
 namespace sockit::tools {
 
@@ -121,7 +122,10 @@ CLI::Validator escapes_decoded() {
 }
 
 void print_error(std::string_view command, std::string_view message) {
-  std::cerr << "sockit " << command << ": " << message << '\n';
+  std::string line = "sockit ";
+  line.append(command).append(": ").append(message).push_back('\n');
+  // One write per line: lines from several threads (serve's loops) never interleave.
+  write_all(2, line);
 }
 
 void Log::operator()(std::string_view message) const {

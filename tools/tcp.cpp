@@ -97,11 +97,6 @@ void apply_socket_options(Socket& socket, const TcpOptions& options) {
   if (options.rcvbuf > 0) socket.set(opt::receive_buffer{options.rcvbuf});
 }
 
-bool would_block(std::error_code code) {
-  return code == std::errc::operation_would_block ||
-         code == std::errc::resource_unavailable_try_again;
-}
-
 // Sends our FIN. A failure means the peer is already gone: a reset still unread is reported
 // by the next recv, and after the peer's own close there is nothing left to tell.
 void half_close(Socket& socket) {

@@ -87,6 +87,12 @@ std::error_code make_error_code(AddressErrc code) noexcept;
 // Unknown values give "E?".
 std::string_view errno_name(int value) noexcept;
 
+// EAGAIN/EWOULDBLOCK: a non-blocking operation that would have to wait ("not now").
+inline bool would_block(std::error_code code) noexcept {
+  return code == std::errc::operation_would_block ||
+         code == std::errc::resource_unavailable_try_again;
+}
+
 // Throws the Error subclass that matches the code, with "operation: reason" as its text.
 [[noreturn]] void throw_error(std::error_code code, std::string_view operation);
 

@@ -128,7 +128,9 @@ void Service::drain() {
   for (auto& socket : datagrams_)
     socket.close();
   for (Connection* c = connections_; c; c = c->next_) {
-    if (c->waiting_) c->stream_.close();
+    // Ending the wait, not closing: the handler returns and the close stays graceful, so a
+    // request that arrived unread cannot turn it into a reset.
+    if (c->waiting_) c->waiting_->cancel(std::make_error_code(std::errc::operation_canceled));
   }
 }
 

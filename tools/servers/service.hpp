@@ -18,11 +18,6 @@
 
 namespace sockit::servers {
 
-inline bool would_block(std::error_code code) noexcept {
-  return code == std::errc::operation_would_block ||
-         code == std::errc::resource_unavailable_try_again;
-}
-
 struct Stats {
   std::uint64_t connections = 0;
   std::uint64_t rejected = 0;  // refused by --allow/--deny or --max-conns
