@@ -158,6 +158,7 @@ void EventLoop::dispatch(const epoll_event& event) {
     return;
   }
   auto* handle = static_cast<IoHandle*>(event.data.ptr);
+  if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) handle->hangup = true;
   // A resumed reader may remove the registration; remove() clears both waiters, so the
   // writer check below then finds nothing.
   if ((event.events & kReadEvents) != 0 && handle->reader && handle->reader->attempt()) {
@@ -180,7 +181,7 @@ IoHandle* EventLoop::add(int fd) {
     handle = std::move(free_handles_.back());
     free_handles_.pop_back();
   }
-  *handle = IoHandle{fd, nullptr, nullptr};
+  *handle = IoHandle{fd, nullptr, nullptr, false};
   throw_if(sys::epoll_add(epoll_.get(), fd, kReadEvents | kWriteEvents | EPOLLET, handle.get()),
            "epoll_ctl add");
   return handle.release();

@@ -47,6 +47,8 @@ class AsyncSocket {
   const Socket& socket() const noexcept { return socket_; }
   int fileno() const noexcept { return socket_.fileno(); }
   IoHandle* io() const noexcept { return io_; }
+  // Whether epoll has reported the peer's FIN, a hang-up or an error (see IoHandle::hangup).
+  bool hangup_seen() const noexcept { return io_ != nullptr && io_->hangup; }
 
  private:
   EventLoop* loop_;

@@ -79,6 +79,9 @@ struct IoHandle {
   int fd = -1;
   IoWaiter* reader = nullptr;
   IoWaiter* writer = nullptr;
+  // Set for good once epoll reports the peer's FIN, a hang-up or an error, even when nobody
+  // was waiting: a reader that skips a read after a short one must know no edge will follow.
+  bool hangup = false;
 };
 
 class EventLoop {
