@@ -9,23 +9,23 @@ Task<> EchoService::serve(Connection& connection) {
   // Holds bytes only while the peer reads slower than it sends; an idle connection holds
   // no buffer at all.
   std::string pending;
-  // A read shorter than the buffer emptied the socket: new bytes will bring a new edge, so
-  // the read that could only say EAGAIN is skipped, unless the peer's FIN (whose edge may
-  // be spent already) has been seen.
-  bool emptied = false;
+  // One place waits for input (each co_await site costs the frame an awaiter). It is also
+  // where a short read goes: that read emptied the socket, so the next bytes bring a new
+  // edge and the read that could only say EAGAIN is skipped, unless the peer's FIN (whose
+  // edge may be spent already) has been seen.
+  bool wait_first = false;
   for (;;) {
-    if (emptied && !connection.stream().hangup_seen()) {
-      if (connection.draining() || co_await connection.wait_for_request()) co_return;
+    if (wait_first && (connection.draining() || co_await connection.wait_for_request())) {
+      co_return;
     }
     auto received = socket.try_recv_into(scratch());
     if (!received) {
-      if (!would_block(received.error()) || connection.draining()) co_return;
-      if (co_await connection.wait_for_request()) co_return;
-      emptied = false;
+      if (!would_block(received.error())) co_return;
+      wait_first = true;
       continue;
     }
     if (*received == 0) co_return;
-    emptied = *received < scratch().size();
+    wait_first = *received < scratch().size() && !connection.stream().hangup_seen();
     connection.count_in(*received);
     const std::string_view data(scratch().data(), *received);
     auto sent = socket.try_send(data);
@@ -41,7 +41,7 @@ Task<> EchoService::serve(Connection& connection) {
       connection.count_out(*flushed);
       std::string().swap(pending);
       // While the write waited, an edge for new input may have come and gone unseen.
-      emptied = false;
+      wait_first = false;
     }
     if (connection.draining()) co_return;
   }
