@@ -541,7 +541,7 @@ class OptionTest(LeakCheckedTestCase):
             ("--port-base", "70000"): "70000",
             ("no-such-service",): "no-such-service",
             ("--allow", "not-a-cidr"): "not-a-cidr",
-            ("--deny", "10.0.0.0/33"): "10.0.0.0/33",
+            ("--deny", "192.0.2.0/33"): "192.0.2.0/33",
             ("--idle-timeout", "soon"): "soon",
             ("--daytime-format", "iso"): "iso",
         }

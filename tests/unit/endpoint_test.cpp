@@ -29,11 +29,11 @@ const std::vector<ValidForm>& valid_forms() {
       {"127.0.0.1:80", Family::inet, "127.0.0.1", 80, "127.0.0.1:80"},
       {"0.0.0.0:0", Family::inet, "0.0.0.0", 0, "0.0.0.0:0"},
       {"255.255.255.255:65535", Family::inet, "255.255.255.255", 65535, "255.255.255.255:65535"},
-      {"10.1.2.3:08", Family::inet, "10.1.2.3", 8, "10.1.2.3:8"},
+      {"192.0.2.3:08", Family::inet, "192.0.2.3", 8, "192.0.2.3:8"},
       {"[::1]:8080", Family::inet6, "::1", 8080, "[::1]:8080"},
       {"[::]:0", Family::inet6, "::", 0, "[::]:0"},
       {"[2001:DB8:0:0::A]:443", Family::inet6, "2001:db8::a", 443, "[2001:db8::a]:443"},
-      {"[::ffff:10.0.0.1]:53", Family::inet6, "::ffff:10.0.0.1", 53, "[::ffff:10.0.0.1]:53"},
+      {"[::ffff:192.0.2.1]:53", Family::inet6, "::ffff:192.0.2.1", 53, "[::ffff:192.0.2.1]:53"},
       {"[fe80::1%lo]:22", Family::inet6, "fe80::1%lo", 22, "[fe80::1%lo]:22"},
       {"[fe80::1%" + std::to_string(::if_nametoindex("lo")) + "]:22", Family::inet6, "fe80::1%lo",
        22, "[fe80::1%lo]:22"},
@@ -116,11 +116,11 @@ TEST(Endpoint, FromSockaddrPrintsWhatItCopied) {
   sockaddr_in in{};
   in.sin_family = AF_INET;
   in.sin_port = htons(4567);
-  ASSERT_EQ(::inet_pton(AF_INET, "10.1.2.3", &in.sin_addr), 1);
+  ASSERT_EQ(::inet_pton(AF_INET, "192.0.2.3", &in.sin_addr), 1);
   const Endpoint endpoint =
       Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&in), sizeof in);
-  EXPECT_EQ(endpoint.to_string(), "10.1.2.3:4567");
-  EXPECT_EQ(endpoint, Endpoint::parse("10.1.2.3:4567").value_or_throw("parse"));
+  EXPECT_EQ(endpoint.to_string(), "192.0.2.3:4567");
+  EXPECT_EQ(endpoint, Endpoint::parse("192.0.2.3:4567").value_or_throw("parse"));
 }
 
 TEST(Endpoint, LoopbackAnyAndPort) {
@@ -188,19 +188,19 @@ TEST(AddressParse, RejectsEachMalformedFormWithItsReason) {
   const std::vector<MalformedForm> forms = {
       {"", AddressErrc::empty},
       {"host:", AddressErrc::missing_port},
-      {"1.2.3.4", AddressErrc::missing_port},
-      {"1.2.3.4:70000", AddressErrc::port_out_of_range},
-      {"1.2.3.4:abc", AddressErrc::bad_port},
-      {"1.2.3.4:-1", AddressErrc::bad_port},
+      {"198.51.100.4", AddressErrc::missing_port},
+      {"198.51.100.4:70000", AddressErrc::port_out_of_range},
+      {"198.51.100.4:abc", AddressErrc::bad_port},
+      {"198.51.100.4:-1", AddressErrc::bad_port},
       {"::1:80", AddressErrc::needs_brackets},
       {"[::1", AddressErrc::unbalanced_bracket},
       {"::1]:80", AddressErrc::needs_brackets},
       {"host]:80", AddressErrc::unbalanced_bracket},
       {"[::1]", AddressErrc::missing_port},
       {"[::1]:", AddressErrc::missing_port},
-      {"300.1.1.1:80", AddressErrc::bad_ipv4},
+      {"192.0.2.300:80", AddressErrc::bad_ipv4},
       {"1.2.3:80", AddressErrc::bad_ipv4},
-      {"[1.2.3.4]:80", AddressErrc::bad_ipv6},
+      {"[198.51.100.4]:80", AddressErrc::bad_ipv6},
       {"[1::2::3]:80", AddressErrc::bad_ipv6},
       {"[fe80::1%nosuchif0]:80", AddressErrc::bad_scope},
       {"unix:", AddressErrc::empty},
