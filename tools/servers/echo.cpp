@@ -6,8 +6,8 @@ namespace sockit::servers {
 
 Task<> EchoService::serve(Connection& connection) {
   Socket& socket = connection.stream().socket();
-  // Holds bytes only while the peer reads slower than it sends; an idle connection holds
-  // no buffer at all.
+  // Holds bytes only while the peer reads slower than it sends, and is freed before the
+  // connection waits idle.
   std::string pending;
   // One place waits for input (each co_await site costs the frame an awaiter). It is also
   // where a short read goes: that read emptied the socket, so the next bytes bring a new
@@ -15,8 +15,10 @@ Task<> EchoService::serve(Connection& connection) {
   // edge may be spent already) has been seen.
   bool wait_first = false;
   for (;;) {
-    if (wait_first && (connection.draining() || co_await connection.wait_for_request())) {
-      co_return;
+    if (wait_first) {
+      // Going idle: give the buffer back, so that an idle connection holds none.
+      std::string().swap(pending);
+      if (connection.draining() || co_await connection.wait_for_request()) co_return;
     }
     auto received = socket.try_recv_into(scratch());
     if (!received) {
@@ -39,7 +41,8 @@ Task<> EchoService::serve(Connection& connection) {
       auto flushed = co_await connection.stream().write_all(pending);
       if (!flushed) co_return;
       connection.count_out(*flushed);
-      std::string().swap(pending);
+      // The capacity stays while the peer keeps sending: a streaming connection reuses it.
+      pending.clear();
       // While the write waited, an edge for new input may have come and gone unseen.
       wait_first = false;
     }
