@@ -263,6 +263,15 @@ class ExampleTestCase(LeakCheckedTestCase):
         self.addCleanup(sock.close)
         return sock
 
+    def expect_in_output(self, proc, *needles):
+        """Reads proc's stdout until every needle has appeared, whatever the line breaks: the
+        tutorial's threaded server prints from several threads, and its lines can interleave."""
+        seen = ""
+        while not all(needle in seen for needle in needles):
+            line = read_line(proc.stdout)
+            self.assertTrue(line, f"output ended before {needles}: {seen!r}")
+            seen += line.decode()
+
     def expect_line(self, proc, line):
         self.assertEqual(read_line(proc.stdout).decode(), line + "\n")
 
@@ -437,11 +446,10 @@ class ChatServerTest(ExampleTestCase):
         # fixes: the departed client stays listed, and sending to it kills a's thread.
         proc, port = self.serve(python(CHAT_SERVER))
         a, b, c = (self.connect(port) for _ in range(3))
-        for client in (a, b, c):
-            self.expect_line(proc, f"New client connected: {name(client)}")
+        self.expect_in_output(proc, *(f"New client connected: {name(x)}" for x in (a, b, c)))
         client_name = name(c)
         c.close()
-        self.expect_line(proc, f"Client {client_name} disconnected")
+        self.expect_in_output(proc, f"Client {client_name} disconnected")
         self.assertBroadcast(a, [b], b"after c left")
         traceback = b""
         while b"OSError" not in traceback:
