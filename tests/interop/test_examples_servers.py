@@ -451,12 +451,14 @@ class ChatServerTest(ExampleTestCase):
         c.close()
         self.expect_in_output(proc, f"Client {client_name} disconnected")
         self.assertBroadcast(a, [b], b"after c left")
+        # The tutorial prints "disconnected" before it closes the socket, so the send to the
+        # departed client fails in one of three ways depending on timing; each is the bug.
+        failures = (b"Bad file descriptor", b"Broken pipe", b"Connection reset")
         traceback = b""
-        while b"OSError" not in traceback:
+        while not any(failure in traceback for failure in failures):
             line = read_line(proc.stderr)
-            self.assertTrue(line, "the tutorial's server printed no error")
+            self.assertTrue(line, f"the tutorial's server printed no error: {traceback!r}")
             traceback += line
-        self.assertIn(b"Bad file descriptor", traceback)
 
     def test_serves_forever_without_a_count(self):
         proc, port = self.serve(example("chat_server", "127.0.0.1", 0))
