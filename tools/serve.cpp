@@ -319,7 +319,8 @@ Run setup_serve(CLI::App& app) {
   app.add_option("--threads", options->threads, "Event loops, one per thread (default: cores)");
   app.add_option("--max-conns", options->max_connections,
                  "Most open TCP connections at once, over all services (0: no limit)");
-  app.add_option("--idle-timeout", options->idle_timeout, "Close a connection idle this long")
+  app.add_option("--idle-timeout", options->idle_timeout,
+                 "Close a connection idle this long (at most twice this long)")
       ->capture_default_str()
       ->check(duration_validator());
   app.add_option("--drain-timeout", options->drain_timeout,

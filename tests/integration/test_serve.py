@@ -484,6 +484,20 @@ class LimitTest(LeakCheckedTestCase):
         self.assertGreaterEqual(quiet, 0.9)
         self.assertLess(quiet, 10)
 
+    def test_a_connection_that_keeps_asking_outlives_the_idle_timeout(self):
+        with serve("echo", "--idle-timeout", "1s") as server, \
+                connect(server.address("echo")) as sock:
+            # Three idle periods of traffic, a request every 0.3 s: never idle for a period.
+            for i in range(10):
+                message = b"ping %d" % i
+                self.assertEqual(round_trip(sock, message), message)
+                time.sleep(0.3)
+            quiet_since = time.monotonic()
+            self.assertEqual(sock.recv(1), b"")
+            quiet = time.monotonic() - quiet_since
+        self.assertGreaterEqual(quiet, 0.6)
+        self.assertLess(quiet, 10)
+
 
 @unittest.skipUnless(has_ipv6_loopback(), "no IPv6 loopback")
 class AccessTest(LeakCheckedTestCase):

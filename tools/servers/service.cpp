@@ -42,16 +42,12 @@ void RequestWait::await_suspend(std::coroutine_handle<> h) {
 
 std::error_code RequestWait::await_resume() noexcept {
   connection_.waiting_ = nullptr;
-  connection_.last_request_ = SteadyClock::now();
+  ++connection_.requests_;
   return wait_.await_resume();
 }
 
 Connection::Connection(Service& service, Stream& stream, const Endpoint& peer)
-    : service_(service),
-      stream_(stream),
-      peer_(peer),
-      opened_(SteadyClock::now()),
-      last_request_(opened_) {
+    : service_(service), stream_(stream), peer_(peer), opened_(SteadyClock::now()) {
   service_.link(*this);
   arm_idle_timer(opened_);
 }
@@ -83,16 +79,15 @@ void Connection::arm_idle_timer(SteadyClock::time_point from) noexcept {
 }
 
 void Connection::on_idle_timer() noexcept {
-  const auto now = SteadyClock::now();
-  const auto limit =
-      std::chrono::duration_cast<SteadyClock::duration>(service_.limits_.idle_timeout);
-  if (waiting_ && now - last_request_ >= limit) {
+  if (waiting_ && requests_ == requests_at_arming_) {
     waiting_->cancel(std::make_error_code(std::errc::timed_out));
     return;
   }
-  // Active since the timer was armed (or busy replying): count the idle time from the last
-  // request, or from now while a reply is still in progress.
-  arm_idle_timer(waiting_ ? last_request_ : now);
+  // A request came (or a reply is still going out) since the timer was armed: another full
+  // period. Counting requests rather than reading the clock keeps time out of the per-request
+  // path; the price is that an idle connection lives between one and two idle timeouts.
+  requests_at_arming_ = requests_;
+  arm_idle_timer(SteadyClock::now());
 }
 
 bool Connection::draining() const noexcept {
@@ -121,12 +116,16 @@ void Service::start() {
     spawn(loop_, receive_loop(socket));
 }
 
-void Service::drain() {
+void Service::stop_listening() noexcept {
   draining_ = true;
   for (auto& listener : listeners_)
     listener.close();
   for (auto& socket : datagrams_)
     socket.close();
+}
+
+void Service::drain() {
+  stop_listening();
   for (Connection* c = connections_; c; c = c->next_) {
     // Ending the wait, not closing: the handler returns and the close stays graceful, so a
     // request that arrived unread cannot turn it into a reset.
@@ -135,11 +134,7 @@ void Service::drain() {
 }
 
 void Service::force_close() {
-  draining_ = true;
-  for (auto& listener : listeners_)
-    listener.close();
-  for (auto& socket : datagrams_)
-    socket.close();
+  stop_listening();
   for (Connection* c = connections_; c; c = c->next_)
     c->stream_.close();
 }

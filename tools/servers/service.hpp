@@ -39,8 +39,9 @@ struct AccessList {
 
 // Settings every service of one `sockit serve` run shares, across all loops.
 struct Limits {
-  std::size_t max_connections = 0;                 // 0: no limit
-  std::chrono::duration<double> idle_timeout{60};  // zero: no limit
+  std::size_t max_connections = 0;  // 0: no limit
+  // Zero: no limit. An idle connection is closed after one to two of these (see IdleTimer).
+  std::chrono::duration<double> idle_timeout{60};
   AccessList access;
   bool verbose = false;
   // Open TCP connections of every service on every loop, for max_connections.
@@ -108,8 +109,9 @@ class Connection {
   SteadyClock::time_point opened_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  SteadyClock::time_point last_request_;
-  WaitReadable* waiting_ = nullptr;  // the parked wait for a request, if idle
+  std::uint64_t requests_ = 0;            // requests that ended an idle wait
+  std::uint64_t requests_at_arming_ = 0;  // requests_ when the idle timer was last armed
+  WaitReadable* waiting_ = nullptr;       // the parked wait for a request, if idle
   IdleTimer idle_timer_{*this};
   Connection* previous_ = nullptr;
   Connection* next_ = nullptr;
@@ -149,6 +151,8 @@ class Service {
 
  private:
   friend class Connection;
+  // Closes the listeners and datagram sockets: the first step of drain() and force_close().
+  void stop_listening() noexcept;
   Task<> accept_loop(Listener& listener);
   Task<> receive_loop(DatagramSocket& socket);
   Task<> run_connection(Stream stream, Endpoint peer);
