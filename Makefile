@@ -30,7 +30,8 @@ tsan: deps
 	  -DSOCKIT_WERROR=ON -DSOCKIT_TSAN=ON -DSOCKIT_BENCH=OFF
 	cmake --build $(TSAN) --target async_tests
 
-# The main job: every service on loopback at port base 8000 (echo 8007, daytime 8013, qotd 8017).
+# The main job: every service on loopback at port base 8000 (echo 8007, daytime 8013, qotd 8017,
+# http 8080).
 run: release
 	$(RELEASE)/tools/sockit serve
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "sys/event.hpp"
+#include "sys/file.hpp"
 #include "sys/sys.hpp"
 
 namespace sockit {
@@ -103,6 +104,29 @@ Result<std::size_t> WriteAll::await_resume() noexcept {
   if (auto code = interrupted()) return code;
   if (error_) return error_;
   return written_;
+}
+
+bool SendFile::attempt() noexcept {
+  // Linux moves at most 0x7ffff000 bytes per sendfile call.
+  constexpr std::uint64_t kChunk = 0x7ffff000;
+  while (!error_ && remaining_ > 0) {
+    auto sent = sys::sendfile(fd(), file_, offset_, std::min(remaining_, kChunk));
+    if (!sent) {
+      if (would_block(sent.error())) return false;
+      error_ = sent.error();
+      break;
+    }
+    if (*sent == 0) break;  // the file is shorter than it was said to be
+    sent_ += *sent;
+    remaining_ -= *sent;
+  }
+  return true;
+}
+
+Result<std::uint64_t> SendFile::await_resume() noexcept {
+  if (auto code = interrupted()) return code;
+  if (error_) return error_;
+  return sent_;
 }
 
 Connect::Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept

@@ -1,5 +1,5 @@
-// sockit serve: the small services (echo, daytime, qotd) on every core, over TCP and UDP,
-// until SIGINT/SIGTERM, which drains them and prints their counters.
+// sockit serve: the small services (echo, daytime, qotd over TCP and UDP) and a static HTTP
+// server on every core, until SIGINT/SIGTERM, which drains them and prints their counters.
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -15,6 +15,7 @@
 #include "common.hpp"
 #include "servers/daytime.hpp"
 #include "servers/echo.hpp"
+#include "servers/http.hpp"
 #include "servers/qotd.hpp"
 #include "sockit/io.hpp"
 #include "sockit/loop_group.hpp"
@@ -28,14 +29,16 @@ using servers::Service;
 struct ServiceKind {
   std::string_view name;
   std::uint16_t standard_port;
-  std::string_view tcp_try;  // the command printed to try it; {host} {port} are filled in
-  std::string_view udp_try;
+  // The command printed to try it; {host}, {port} and {hostport} are filled in.
+  std::string_view tcp_try;
+  std::string_view udp_try;  // empty: the service has no UDP side
 };
 
 constexpr ServiceKind kServices[] = {
     {"echo", 7, "sockit tcp {host} {port}", "sockit udp {host} {port} --send hello"},
     {"daytime", 13, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
     {"qotd", 17, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
+    {"http", 80, "sockit http http://{hostport}/", ""},
 };
 
 struct ServeOptions {
@@ -51,6 +54,10 @@ struct ServeOptions {
   std::vector<std::string> deny;
   std::string daytime_format = "human";
   std::string quotes_file;
+  std::string root;
+  bool follow_symlinks = false;
+  bool no_listing = false;
+  std::string header_timeout = "10s";
   bool verbose = false;
 };
 
@@ -78,6 +85,7 @@ std::string fill(std::string_view pattern, const Endpoint& endpoint) {
   auto replace = [&text](std::string_view key, const std::string& value) {
     if (auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
   };
+  replace("{hostport}", endpoint.to_string());
   replace("{host}", endpoint.host());
   replace("{port}", std::to_string(endpoint.port()));
   return text;
@@ -101,12 +109,17 @@ class Server {
     quotes_ = std::make_shared<const servers::QuoteBook>(
         options.quotes_file.empty() ? servers::QuoteBook()
                                     : servers::QuoteBook::load(options.quotes_file));
+    http_.files.root = options.root;
+    http_.files.follow_symlinks = options.follow_symlinks;
+    http_.files.list_directories = !options.no_listing;
+    http_.header_timeout = parse_duration(options.header_timeout);
   }
 
   int run() {
     raise_open_file_limit();
     for (const auto& name : service_names())
       open_service(find_kind(name));
+    set_http_pages();
     loops_[0].on_signals({SIGINT, SIGTERM}, [this](int) { on_signal(); });
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       loops_[i].post([this, i] {
@@ -155,6 +168,7 @@ class Server {
                                                             : servers::DaytimeFormat::human;
       return std::make_unique<servers::DaytimeService>(loop, limits_, format);
     }
+    if (kind.name == "http") return std::make_unique<servers::HttpService>(loop, limits_, http_);
     return std::make_unique<servers::QotdService>(loop, limits_, quotes_);
   }
 
@@ -185,7 +199,7 @@ class Server {
     for (auto [endpoint, optional] : bind_addresses()) {
       endpoint.set_port(port);
       try {
-        endpoint = open_listeners(endpoint);
+        endpoint = open_listeners(kind, endpoint);
       } catch (const Error& e) {
         // The default ::1 is skipped quietly on hosts without IPv6.
         if (optional && endpoint.family() == Family::inet6 &&
@@ -197,30 +211,49 @@ class Server {
       }
       port = endpoint.port();
       print_listener(kind, "tcp", endpoint, kind.tcp_try);
-      print_listener(kind, "udp", endpoint, kind.udp_try);
+      if (!kind.udp_try.empty()) print_listener(kind, "udp", endpoint, kind.udp_try);
     }
   }
 
   // Binds the newest service's TCP and UDP sockets on endpoint in every loop; returns the
   // endpoint with the port the first bind got (port 0 asks the OS for one).
-  Endpoint open_listeners(Endpoint endpoint) {
+  Endpoint open_listeners(const ServiceKind& kind, Endpoint endpoint) {
     const bool shared = loops_.size() > 1;
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       Service& service = *instances_[i].back();
       auto listener = listen(loops_[i], endpoint, shared);
       if (endpoint.port() == 0) endpoint.set_port(listener.socket().getsockname().port());
       service.add_listener(std::move(listener));
-      service.add_datagram(bind_datagram(loops_[i], endpoint, shared));
+      if (!kind.udp_try.empty()) service.add_datagram(bind_datagram(loops_[i], endpoint, shared));
     }
     return endpoint;
   }
 
-  static void print_listener(const ServiceKind& kind, std::string_view transport,
-                             const Endpoint& endpoint, std::string_view try_pattern) {
+  void print_listener(const ServiceKind& kind, std::string_view transport, const Endpoint& endpoint,
+                      std::string_view try_pattern) {
     std::ostringstream line;
-    line << "listening  " << std::left << std::setw(8) << kind.name << " " << transport << "  "
-         << std::setw(24) << endpoint.to_string() << " try: " << fill(try_pattern, endpoint);
-    std::cout << line.str() << '\n';
+    line << std::left << std::setw(8) << kind.name << " " << transport << "  " << std::setw(24)
+         << endpoint.to_string() << " try: " << fill(try_pattern, endpoint);
+    listening_.push_back(line.str());
+    std::cout << "listening  " << line.str() << '\n';
+  }
+
+  // The page the http service shows at "/" when it has no --root: what is running, and how
+  // to try each service.
+  void set_http_pages() {
+    std::string page =
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sockit serve</title>"
+        "</head>\n<body><h1>sockit serve</h1>\n<p>Running on " +
+        std::to_string(loops_.size()) + (loops_.size() == 1 ? " thread" : " threads") +
+        ". Give <code>--root DIR</code> to serve files.</p>\n<pre>\n";
+    for (const auto& line : listening_)
+      page += http::html_escape(line) + "\n";
+    page += "</pre></body></html>\n";
+    for (auto& loop_services : instances_) {
+      for (auto& service : loop_services) {
+        if (auto* web = dynamic_cast<servers::HttpService*>(service.get())) web->set_page(page);
+      }
+    }
   }
 
   void on_signal() {
@@ -287,6 +320,8 @@ class Server {
   servers::Limits limits_;
   std::chrono::duration<double> drain_timeout_{5};
   std::shared_ptr<const servers::QuoteBook> quotes_;
+  servers::HttpOptions http_;
+  std::vector<std::string> listening_;  // one line per listener, as printed
   LoopGroup loops_;
   // Declared after the loops so that they are destroyed first.
   std::vector<std::vector<std::unique_ptr<Service>>> instances_;
@@ -305,8 +340,9 @@ Run setup_serve(CLI::App& app) {
       ->check(CLI::IsMember(names));
   app.add_option("--bind", options->binds,
                  "Address to listen on, repeatable (default: 127.0.0.1 and ::1)");
-  app.add_option("--port-base", options->port_base,
-                 "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17)")
+  app.add_option(
+         "--port-base", options->port_base,
+         "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17, http 80)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   for (const auto& kind : kServices) {
@@ -334,9 +370,23 @@ Run setup_serve(CLI::App& app) {
       ->check(CLI::IsMember({"human", "nist"}));
   app.add_option("--quotes", options->quotes_file,
                  "QOTD quotes: fortune format (% lines between quotes) or one per line");
-  app.add_flag("-v,--verbose", options->verbose, "Log one line per connection on stderr");
+  app.add_option("--root", options->root,
+                 "http: serve the files below this directory (default: a page about the "
+                 "running services)")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--follow-symlinks", options->follow_symlinks,
+               "http: let symlinks lead outside the root");
+  app.add_flag("--no-listing", options->no_listing,
+               "http: answer 403 for directories without index.html instead of listing them");
+  app.add_option("--header-timeout", options->header_timeout,
+                 "http: how long a client may take to send a request head")
+      ->capture_default_str()
+      ->check(positive_duration_validator());
+  app.add_flag("-v,--verbose", options->verbose,
+               "Log one line per connection on stderr (http: an access log line per request)");
   app.footer(
       "Examples:\n  sockit serve\n  sockit serve echo --echo-port 7007 --threads 4\n"
+      "  sockit serve http --root ./public --http-port 8080 -v\n"
       "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24");
   return [options] {
     Server server(*options);

@@ -19,12 +19,14 @@
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "sockit/endpoint.hpp"
 #include "sockit/error.hpp"
 #include "sockit/event_loop.hpp"
+#include "sockit/fd.hpp"
 #include "sockit/socket.hpp"
 #include "sockit/task.hpp"
 
@@ -134,6 +136,26 @@ class WriteAll final : public IoOperation {
   std::error_code error_;
 };
 
+// Sends count bytes of a file from offset with sendfile(2): the kernel moves them from the page
+// cache to the socket without a copy through user space. sendfile cannot be told not to raise
+// SIGPIPE as send can: call ignore_sigpipe() first (the sockit program does).
+class SendFile final : public IoOperation {
+ public:
+  SendFile(const AsyncSocket& socket, const Fd& file, std::uint64_t offset,
+           std::uint64_t count) noexcept
+      : IoOperation(socket, true), file_(file.get()), offset_(offset), remaining_(count) {}
+  bool attempt() noexcept override;
+  // Bytes sent: fewer than count only when the file turned out shorter.
+  Result<std::uint64_t> await_resume() noexcept;
+
+ private:
+  int file_;
+  std::uint64_t offset_;
+  std::uint64_t remaining_;
+  std::uint64_t sent_ = 0;
+  std::error_code error_;
+};
+
 class Connect final : public IoOperation {
  public:
   Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept;
@@ -155,6 +177,9 @@ class Stream : public AsyncSocket {
   WaitReadable wait_readable() noexcept { return WaitReadable(*this); }
   WriteAll write_all(std::string_view data) noexcept { return {*this, data}; }
   WriteAll write_all(std::span<const std::string_view> parts) noexcept { return {*this, parts}; }
+  SendFile sendfile(const Fd& file, std::uint64_t offset, std::uint64_t count) noexcept {
+    return {*this, file, offset, count};
+  }
   // For a stream whose socket is not yet connected.
   Connect connect(const Endpoint& endpoint) noexcept { return {*this, endpoint}; }
   // Fills buffer completely unless the stream ends first; returns the bytes read.

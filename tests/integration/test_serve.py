@@ -19,7 +19,7 @@ from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_l
 
 KIB = 1024
 MIB = 1024 * KIB
-ANY_PORTS = ("--echo-port", "0", "--daytime-port", "0", "--qotd-port", "0")
+ANY_PORTS = ("--echo-port", "0", "--daytime-port", "0", "--qotd-port", "0", "--http-port", "0")
 # How long a datagram may go unanswered before the test takes it as dropped on purpose.
 NO_REPLY_WAIT = 0.5
 
@@ -446,6 +446,11 @@ class DrainTest(LeakCheckedTestCase):
             daytime = tcp_reply(server.address("daytime"))
             daytime += udp_request(server.address("daytime", "udp"), b"")
             qotd = udp_request(server.address("qotd", "udp"), b"q")
+            request = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            with connect(server.address("http")) as sock:
+                sock.sendall(request)
+                page = recv_all(sock)
+            self.assertTrue(page.startswith(b"HTTP/1.1 200 OK\r\n"), page[:100])
             self.assertEqual(server.stop(signal.SIGINT), 0, server.stderr)
         self.assertEqual(server.counters, {
             "echo": dict(connections=1, rejected=0, datagrams=1, bytes_in=13, bytes_out=13),
@@ -453,6 +458,8 @@ class DrainTest(LeakCheckedTestCase):
                             bytes_out=len(daytime)),
             "qotd": dict(connections=0, rejected=0, datagrams=1, bytes_in=1,
                          bytes_out=len(qotd)),
+            "http": dict(connections=1, rejected=0, datagrams=0, bytes_in=len(request),
+                         bytes_out=len(page)),
         })
 
 

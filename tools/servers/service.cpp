@@ -157,10 +157,17 @@ void Service::unlink(Connection& connection) noexcept {
 }
 
 void Service::log(std::string_view line) const {
-  std::string text = "sockit serve: ";
-  text.append(line).push_back('\n');
-  // One write per line keeps lines from several loops whole.
+  write_log_line("sockit serve: " + std::string(line));
+}
+
+void Service::write_log_line(std::string_view line) {
+  std::string text(line);
+  text.push_back('\n');
   write_all(2, text);
+}
+
+std::string_view Service::reply(std::string_view /*request*/, std::span<char> /*out*/) {
+  return {};
 }
 
 bool Service::admit(const Endpoint& peer, std::string_view transport) {
@@ -201,7 +208,7 @@ Task<> Service::accept_loop(Listener& listener) {
 Task<> Service::run_connection(Stream stream, Endpoint peer) {
   Connection connection(*this, stream, peer);
   co_await serve(connection);
-  co_await close_gracefully(connection.stream());
+  if (connection.linger_) co_await close_gracefully(connection.stream());
 }
 
 Task<> Service::close_gracefully(Stream& stream) {

@@ -93,6 +93,10 @@ class Connection {
   // the ones a drain closes at once: the wait then fails with operation_canceled, and with
   // timed_out after the idle timeout.
   RequestWait wait_for_request() noexcept;
+  // The peer has said it sends nothing more (HTTP's "Connection: close" after a request read
+  // in full): the connection may close at once, without the graceful close's wait for the
+  // peer's FIN, since no unread input can turn the close into a reset.
+  void close_without_linger() noexcept { linger_ = false; }
   void count_in(std::size_t bytes) noexcept { bytes_in_ += bytes; }
   void count_out(std::size_t bytes) noexcept { bytes_out_ += bytes; }
   bool draining() const noexcept;
@@ -112,6 +116,7 @@ class Connection {
   std::uint64_t requests_ = 0;            // requests that ended an idle wait
   std::uint64_t requests_at_arming_ = 0;  // requests_ when the idle timer was last armed
   WaitReadable* waiting_ = nullptr;       // the parked wait for a request, if idle
+  bool linger_ = true;
   IdleTimer idle_timer_{*this};
   Connection* previous_ = nullptr;
   Connection* next_ = nullptr;
@@ -143,11 +148,15 @@ class Service {
   // Serves one connection; the connection closes when this returns.
   virtual Task<> serve(Connection& connection) = 0;
   // The reply to one datagram: a view of request itself or of what was written into out.
-  // An empty reply is sent as an empty datagram.
-  virtual std::string_view reply(std::string_view request, std::span<char> out) = 0;
+  // An empty reply is sent as an empty datagram. A service never given a datagram socket
+  // (TCP only, as HTTP) keeps this default, which is never called.
+  virtual std::string_view reply(std::string_view request, std::span<char> out);
   // A buffer shared by every connection of this service on this loop: handlers use it only
   // between two awaits, never across one.
   std::span<char> scratch() noexcept { return scratch_; }
+  // Writes line, as it is, on stderr (the -v log), in one write so lines of several loops
+  // never mix.
+  static void write_log_line(std::string_view line);
 
  private:
   friend class Connection;
