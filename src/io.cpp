@@ -23,6 +23,10 @@ std::error_code write_all(int fd, std::string_view data) noexcept {
   return {};
 }
 
+bool is_terminal(int fd) noexcept {
+  return sys::isatty(fd);
+}
+
 void ignore_sigpipe() noexcept {
   sys::ignore_sigpipe();
 }

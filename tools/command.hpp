@@ -19,6 +19,7 @@ struct Command {
   Run (*setup)(CLI::App& app);
 };
 
+Run setup_http(CLI::App& app);
 Run setup_resolve(CLI::App& app);
 Run setup_serve(CLI::App& app);
 Run setup_tcp(CLI::App& app);

@@ -15,6 +15,7 @@ using sockit::tools::Command;
 constexpr Command kCommands[] = {
     {"serve", "Run the small services (echo, daytime, qotd) over TCP and UDP on every core",
      sockit::tools::setup_serve},
+    {"http", "Fetch URLs over HTTP/1.1 and HTTPS, curl-like", sockit::tools::setup_http},
     {"resolve", "Look up the addresses of names and the names of addresses",
      sockit::tools::setup_resolve},
     {"tcp", "Connect to or listen on a TCP (or Unix) stream, netcat done right",

@@ -15,6 +15,8 @@ namespace sockit {
 Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept;
 // Writes every byte, waiting in poll(2) when fd is non-blocking and full.
 std::error_code write_all(int fd, std::string_view data) noexcept;
+// Whether fd is a terminal (a progress display belongs only on one).
+bool is_terminal(int fd) noexcept;
 // A write to a closed pipe or socket becomes EPIPE instead of killing the process.
 void ignore_sigpipe() noexcept;
 // Raises the soft limit of open descriptors to the hard limit (servers and scanners hold

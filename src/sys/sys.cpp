@@ -149,6 +149,10 @@ Result<std::size_t> write(int fd, const void* data, std::size_t size) noexcept {
   return byte_count(retry_eintr([&] { return ::write(fd, data, size); }));
 }
 
+bool isatty(int fd) noexcept {
+  return ::isatty(fd) == 1;
+}
+
 Result<int> poll(std::span<pollfd> fds, Deadline deadline) noexcept {
   for (;;) {
     const int n = ::poll(fds.data(), fds.size(), poll_timeout_ms(deadline));

@@ -48,6 +48,7 @@ std::error_code setsockopt(int fd, int level, int name, const void* value,
                            socklen_t length) noexcept;
 std::error_code getsockopt(int fd, int level, int name, void* value, socklen_t& length) noexcept;
 std::error_code set_nonblocking(int fd, bool on) noexcept;
+bool isatty(int fd) noexcept;
 
 Result<std::size_t> read(int fd, void* data, std::size_t size) noexcept;
 Result<std::size_t> write(int fd, const void* data, std::size_t size) noexcept;
