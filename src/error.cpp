@@ -45,6 +45,8 @@ class AddressCategory final : public std::error_category {
         return "bad prefix length after '/'";
       case AddressErrc::nul_in_path:
         return "NUL byte in Unix socket path";
+      case AddressErrc::bad_range:
+        return "bad address range (first-last of one family, last not below first)";
     }
     return "malformed address";
   }

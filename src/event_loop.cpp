@@ -83,11 +83,15 @@ void EventLoop::run() {
   epoll_event events[kMaxEvents];
   while (!stopped()) {
     run_ready();
-    const int timeout = ready_.empty() ? next_timeout_ms() : 0;
+    const int timeout = ready_.empty() && deferred_.empty() ? next_timeout_ms() : 0;
     const int n = sys::epoll_wait(epoll_.get(), events, timeout).value_or_throw("epoll_wait");
     for (int i = 0; i < n; ++i)
       dispatch(events[i]);
     run_timers();
+    if (!deferred_.empty()) {
+      ready_.insert(ready_.end(), deferred_.begin(), deferred_.end());
+      deferred_.clear();
+    }
     for (auto& handle : retired_)
       free_handles_.push_back(std::move(handle));
     retired_.clear();
@@ -120,6 +124,10 @@ void EventLoop::run_in_loop(std::function<void()> fn) {
 
 void EventLoop::schedule(std::coroutine_handle<> handle) {
   ready_.push_back(handle);
+}
+
+void EventLoop::defer(std::coroutine_handle<> handle) {
+  deferred_.push_back(handle);
 }
 
 void EventLoop::run_ready() {

@@ -173,6 +173,10 @@ std::error_code Socket::try_connect(const Endpoint& endpoint) noexcept {
   return {pending, std::system_category()};
 }
 
+std::error_code Socket::try_disconnect() noexcept {
+  return sys::connect(fd_.get(), Endpoint());
+}
+
 std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
   auto code = try_connect(endpoint);
   if (code == std::errc::timed_out) return std::make_error_code(std::errc::operation_would_block);
@@ -274,6 +278,12 @@ Datagram Socket::recvfrom(std::size_t bufsize, int flags) {
 
 std::error_code Socket::try_shutdown(Shut how) noexcept {
   return sys::shutdown(fd_.get(), static_cast<int>(how));
+}
+
+Result<QueuedError> Socket::try_recv_error() noexcept {
+  QueuedError entry;
+  if (auto code = sys::recv_error(fd_.get(), entry)) return code;
+  return entry;
 }
 
 void Socket::shutdown(Shut how) {

@@ -21,6 +21,7 @@ struct Command {
 
 Run setup_http(CLI::App& app);
 Run setup_resolve(CLI::App& app);
+Run setup_scan(CLI::App& app);
 Run setup_serve(CLI::App& app);
 Run setup_tcp(CLI::App& app);
 Run setup_udp(CLI::App& app);

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"tcp", "Connect to or listen on a TCP (or Unix) stream, netcat done right",
      sockit::tools::setup_tcp},
     {"udp", "Send and receive UDP datagrams; listen, print and echo", sockit::tools::setup_udp},
+    {"scan", "Scan hosts for open TCP ports, nmap -sT done fast", sockit::tools::setup_scan},
 };
 
 constexpr int kExitFailure = 1;

@@ -108,6 +108,16 @@ class WaitReadable final : public IoOperation {
   std::error_code await_resume() noexcept { return interrupted(); }
 };
 
+// Waits, without writing, for the next writability edge: the end of a connect started with
+// Socket::try_connect on the stream's non-blocking socket (then read opt::error).
+class WaitWritable final : public IoOperation {
+ public:
+  explicit WaitWritable(const AsyncSocket& socket) noexcept : IoOperation(socket, true) {}
+  bool await_ready() const noexcept { return closed(); }
+  bool attempt() noexcept override { return true; }
+  std::error_code await_resume() noexcept { return interrupted(); }
+};
+
 // Writes every byte of one buffer, or of several (gathered into sendmsg calls). The parts
 // must outlive the await, as the awaiting expression's own array does. The awaiter holds no
 // iovec array: it lives in every frame that writes, so it is kept small.
@@ -175,6 +185,7 @@ class Stream : public AsyncSocket {
   ReadSome read_some(std::span<char> buffer) noexcept { return {*this, buffer}; }
   // Only after a read returned would-block: see WaitReadable.
   WaitReadable wait_readable() noexcept { return WaitReadable(*this); }
+  WaitWritable wait_writable() noexcept { return WaitWritable(*this); }
   WriteAll write_all(std::string_view data) noexcept { return {*this, data}; }
   WriteAll write_all(std::span<const std::string_view> parts) noexcept { return {*this, parts}; }
   SendFile sendfile(const Fd& file, std::uint64_t offset, std::uint64_t count) noexcept {
@@ -275,6 +286,23 @@ class Sleep final : public TimerNode {
 
 inline Sleep sleep(EventLoop& loop, std::chrono::duration<double> duration) noexcept {
   return {loop, duration};
+}
+
+// Lets the loop poll for I/O and run its timers before the awaiting coroutine goes on: for
+// loops of operations that may all finish without suspending (EventLoop::defer).
+class YieldNow {
+ public:
+  explicit YieldNow(EventLoop& loop) noexcept : loop_(&loop) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { loop_->defer(h); }
+  void await_resume() const noexcept {}
+
+ private:
+  EventLoop* loop_;
+};
+
+inline YieldNow yield_now(EventLoop& loop) noexcept {
+  return YieldNow(loop);
 }
 
 // Bounds an operation: if it has not finished within the duration it fails with

@@ -80,6 +80,7 @@ enum class AddressErrc {
   not_numeric,
   bad_prefix,
   nul_in_path,
+  bad_range,
 };
 std::error_code make_error_code(AddressErrc code) noexcept;
 

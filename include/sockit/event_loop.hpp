@@ -108,6 +108,10 @@ class EventLoop {
 
   // Resumes handle on a later turn, never nested inside the caller.
   void schedule(std::coroutine_handle<> handle);
+  // Resumes handle once the loop has polled for I/O and run due timers: what a coroutine
+  // that would otherwise never suspend awaits now and then to let the rest of the loop run
+  // (schedule alone does not, since the ready queue is drained before polling).
+  void defer(std::coroutine_handle<> handle);
 
   // Arms timer (re-arming it if armed) to fire at deadline. O(log n).
   void arm(TimerNode& timer, SteadyClock::time_point deadline);
@@ -166,6 +170,7 @@ class EventLoop {
   std::vector<std::function<void()>> posted_running_;
   std::vector<std::coroutine_handle<>> ready_;
   std::vector<std::coroutine_handle<>> ready_running_;
+  std::vector<std::coroutine_handle<>> deferred_;
 
   std::vector<TimerNode*> timers_;
   std::uint64_t timer_sequence_ = 0;

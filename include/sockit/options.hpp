@@ -59,6 +59,9 @@ using keep_idle = Seconds<IPPROTO_TCP, TCP_KEEPIDLE>;
 using keep_interval = Seconds<IPPROTO_TCP, TCP_KEEPINTVL>;
 using keep_count = Integer<IPPROTO_TCP, TCP_KEEPCNT>;
 using v6_only = Flag<IPPROTO_IPV6, IPV6_V6ONLY>;
+// Queue ICMP errors for Socket::try_recv_error (IP_RECVERR, IPV6_RECVERR).
+using ip_receive_errors = Flag<IPPROTO_IP, IP_RECVERR>;
+using ipv6_receive_errors = Flag<IPPROTO_IPV6, IPV6_RECVERR>;
 
 // SO_LINGER: nullopt is off (close returns at once, the kernel finishes sending); a duration
 // makes close wait that long; zero resets the connection instead of a normal close.

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,16 @@ class Socket;
 struct Accepted;
 struct Datagram;
 
+// An entry of a socket's error queue, there once opt::ip_receive_errors (IP_RECVERR) or its
+// IPv6 twin is on: what came back instead of an answer, and from whom.
+struct QueuedError {
+  std::error_code error;  // what it means for the socket: ECONNREFUSED for port unreachable
+  bool icmp = false;      // from an ICMP (or ICMPv6) message, not from the local stack
+  std::uint8_t type = 0;  // the ICMP type and code as received
+  std::uint8_t code = 0;
+  Endpoint offender;  // who sent it (unspec when unknown)
+};
+
 class Socket {
  public:
   Socket(Family family = Family::inet, Type type = Type::stream, int protocol = 0);
@@ -77,6 +88,10 @@ class Socket {
   void connect(const Address& address);
   // The noexcept form of connect: the error connect would throw (timed_out on a timeout).
   std::error_code try_connect(const Endpoint& endpoint) noexcept;
+  // connect(2) to AF_UNSPEC: dissolves the association, so the socket can connect again. A
+  // TCP socket whose connect failed or is still pending is just reset to closed; an
+  // established one is aborted with a reset, leaving no TIME_WAIT behind.
+  std::error_code try_disconnect() noexcept;
   // Python's connect_ex: the error instead of an exception (a resolution failure included).
   // As in CPython, a connect that times out reports EAGAIN (EWOULDBLOCK).
   std::error_code connect_ex(const Endpoint& endpoint) noexcept;
@@ -103,6 +118,8 @@ class Socket {
 
   void shutdown(Shut how);
   std::error_code try_shutdown(Shut how) noexcept;
+  // The oldest entry of the error queue (recvmsg with MSG_ERRQUEUE); would-block when empty.
+  Result<QueuedError> try_recv_error() noexcept;
   // Closes now; later calls fail with EBADF. The destructor closes too.
   void close() noexcept;
   // Gives up the descriptor without closing it.

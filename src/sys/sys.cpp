@@ -1,12 +1,16 @@
 #include "sys/sys.hpp"
 
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstring>
 
 namespace sockit::sys {
 namespace {
@@ -104,6 +108,39 @@ Result<std::size_t> recvfrom(int fd, void* data, std::size_t size, int flags,
       retry_eintr([&] { return ::recvfrom(fd, data, size, flags, from.data(), &length); });
   if (n >= 0) from.resize(length);
   return byte_count(n);
+}
+
+std::error_code recv_error(int fd, QueuedError& out) noexcept {
+  alignas(cmsghdr) char control[256];
+  char data[64];
+  iovec part{data, sizeof data};
+  msghdr message{};
+  message.msg_iov = &part;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  if (retry_eintr([&] { return ::recvmsg(fd, &message, MSG_ERRQUEUE); }) < 0) return errno_code();
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    const bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+    const bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+    if (!v4 && !v6) continue;
+    sock_extended_err error;
+    std::memcpy(&error, CMSG_DATA(c), sizeof error);
+    out.error = {static_cast<int>(error.ee_errno), std::system_category()};
+    out.icmp = error.ee_origin == SO_EE_ORIGIN_ICMP || error.ee_origin == SO_EE_ORIGIN_ICMP6;
+    out.type = error.ee_type;
+    out.code = error.ee_code;
+    // The offender's address follows the structure inside the same control message.
+    const std::size_t header =
+        static_cast<std::size_t>(CMSG_DATA(c) - reinterpret_cast<unsigned char*>(c));
+    const std::size_t room = c->cmsg_len - header - sizeof error;
+    sockaddr_storage offender{};
+    std::memcpy(&offender, CMSG_DATA(c) + sizeof error, std::min(room, sizeof offender));
+    out.offender = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&offender),
+                                           static_cast<socklen_t>(std::min(room, sizeof offender)));
+    return {};
+  }
+  return std::make_error_code(std::errc::no_message);
 }
 
 std::error_code shutdown(int fd, int how) noexcept {

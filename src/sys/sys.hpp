@@ -16,6 +16,7 @@
 
 #include "sockit/endpoint.hpp"
 #include "sockit/error.hpp"
+#include "sockit/socket.hpp"
 
 namespace sockit::sys {
 
@@ -41,6 +42,9 @@ Result<std::size_t> sendto(int fd, const void* data, std::size_t size, int flags
                            const Endpoint& to) noexcept;
 Result<std::size_t> recvfrom(int fd, void* data, std::size_t size, int flags,
                              Endpoint& from) noexcept;
+// The oldest entry of the socket's error queue (IP_RECVERR): recvmsg(MSG_ERRQUEUE); EAGAIN
+// when the queue is empty.
+std::error_code recv_error(int fd, QueuedError& out) noexcept;
 std::error_code shutdown(int fd, int how) noexcept;
 std::error_code getsockname(int fd, Endpoint& out) noexcept;
 std::error_code getpeername(int fd, Endpoint& out) noexcept;
@@ -48,10 +52,10 @@ std::error_code setsockopt(int fd, int level, int name, const void* value,
                            socklen_t length) noexcept;
 std::error_code getsockopt(int fd, int level, int name, void* value, socklen_t& length) noexcept;
 std::error_code set_nonblocking(int fd, bool on) noexcept;
-bool isatty(int fd) noexcept;
 
 Result<std::size_t> read(int fd, void* data, std::size_t size) noexcept;
 Result<std::size_t> write(int fd, const void* data, std::size_t size) noexcept;
+bool isatty(int fd) noexcept;
 
 // poll() until an event or the deadline; returns the number of ready entries (0: deadline).
 Result<int> poll(std::span<pollfd> fds, Deadline deadline) noexcept;
