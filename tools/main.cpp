@@ -13,7 +13,7 @@ namespace {
 using sockit::tools::Command;
 
 constexpr Command kCommands[] = {
-    {"serve", "Run the small services (echo, daytime, qotd) over TCP and UDP on every core",
+    {"serve", "Run echo, daytime and qotd over TCP and UDP, and a web server, on every core",
      sockit::tools::setup_serve},
     {"http", "Fetch URLs over HTTP/1.1 and HTTPS, curl-like", sockit::tools::setup_http},
     {"resolve", "Look up the addresses of names and the names of addresses",
