@@ -58,6 +58,7 @@ struct ServeOptions {
   bool follow_symlinks = false;
   bool no_listing = false;
   std::string header_timeout = "10s";
+  std::string cache_valid = "1s";
   bool verbose = false;
 };
 
@@ -113,6 +114,8 @@ class Server {
     http_.files.follow_symlinks = options.follow_symlinks;
     http_.files.list_directories = !options.no_listing;
     http_.header_timeout = parse_duration(options.header_timeout);
+    http_.files.cache_valid =
+        std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(options.cache_valid));
   }
 
   int run() {
@@ -382,6 +385,11 @@ Run setup_serve(CLI::App& app) {
                  "http: how long a client may take to send a request head")
       ->capture_default_str()
       ->check(positive_duration_validator());
+  app.add_option("--cache-valid", options->cache_valid,
+                 "http: serve files up to 16 KiB from memory for this long before looking at "
+                 "them again (0: always look)")
+      ->capture_default_str()
+      ->check(duration_validator());
   app.add_flag("-v,--verbose", options->verbose,
                "Log one line per connection on stderr (http: an access log line per request)");
   app.footer(

@@ -564,6 +564,11 @@ void StaticFiles::respond(const Request& request, Reply& reply) const {
 
 void StaticFiles::respond_file(const Request& request, const std::string& path,
                                Reply& reply) const {
+  const bool gzip = accepts_encoding(request.header("Accept-Encoding"), "gzip");
+  if (const CachedFile* cached = cached_file(path, gzip)) {
+    send(request, *cached, cached->content, Fd(), reply);
+    return;
+  }
   const std::string relative = path == "/" ? std::string(".") : path.substr(1);
   Fd file;
   struct stat st {};
@@ -580,7 +585,7 @@ void StaticFiles::respond_file(const Request& request, const std::string& path,
     struct stat index_st {};
     const std::string index_relative = path == "/" ? "index.html" : relative + "index.html";
     if (open_file(index_relative, index, index_st) == 0 && S_ISREG(index_st.st_mode)) {
-      send_file(request, index_relative, std::move(index), index_st, reply);
+      send_file(request, path, index_relative, gzip, std::move(index), index_st, reply);
     } else if (options_.list_directories) {
       list_directory(request, path, file, reply);
     } else {
@@ -592,7 +597,7 @@ void StaticFiles::respond_file(const Request& request, const std::string& path,
     error(&request, 403, path + " is not a regular file", reply);
     return;
   }
-  send_file(request, relative, std::move(file), st, reply);
+  send_file(request, path, relative, gzip, std::move(file), st, reply);
 }
 
 int StaticFiles::open_file(const std::string& relative, Fd& file, struct stat& st) const {
@@ -614,50 +619,64 @@ void StaticFiles::redirect_to_directory(const Request& request, const std::strin
   finish(&request, reply);
 }
 
-void StaticFiles::send_file(const Request& request, const std::string& relative, Fd file,
+void StaticFiles::send_file(const Request& request, const std::string& path,
+                            const std::string& relative, bool gzip, Fd file,
                             const struct stat& original, Reply& reply) const {
   struct stat st = original;
-  const bool gzipped = accepts_encoding(request.header("Accept-Encoding"), "gzip") &&
-                       use_gzip_sibling(relative, file, st);
-  const std::string etag = make_etag(st);
-  const std::time_t mtime = st.st_mtim.tv_sec;
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  Representation file_rep;
+  file_rep.gzipped = gzip && use_gzip_sibling(relative, file, st);
+  file_rep.media_type = mime_.lookup(relative);
+  file_rep.size = static_cast<std::uint64_t>(st.st_size);
+  file_rep.mtime = st.st_mtim.tv_sec;
+  file_rep.etag = make_etag(st);
+  if (options_.cache_valid.count() > 0 && file_rep.size <= options_.inline_limit) {
+    if (const CachedFile* cached = cache_file(path, gzip, std::move(file_rep), file)) {
+      send(request, *cached, cached->content, Fd(), reply);
+    } else {
+      error(&request, 500, "reading the file failed", reply);
+    }
+    return;
+  }
+  send(request, file_rep, {}, std::move(file), reply);
+}
 
+void StaticFiles::send(const Request& request, const Representation& file_rep,
+                       std::string_view content, Fd file, Reply& reply) const {
   int status = 200;
   const auto if_none_match = request.header("If-None-Match");
   if (!if_none_match.empty()) {
-    if (etag_matches(if_none_match, etag)) status = 304;
+    if (etag_matches(if_none_match, file_rep.etag)) status = 304;
   } else if (const auto since = parse_http_date(request.header("If-Modified-Since"))) {
-    if (mtime <= *since) status = 304;
+    if (file_rep.mtime <= *since) status = 304;
   }
   ByteRange range;
   RangeStatus ranged = RangeStatus::ignored;
-  if (status == 200 && if_range_allows(request.header("If-Range"), etag, mtime)) {
-    ranged = parse_range(request.header("Range"), size, range);
+  if (status == 200 && if_range_allows(request.header("If-Range"), file_rep.etag, file_rep.mtime)) {
+    ranged = parse_range(request.header("Range"), file_rep.size, range);
   }
   if (ranged == RangeStatus::unsatisfiable) {
     error(&request, 416, "the range lies beyond the end of the file", reply,
-          {{"Content-Range", "bytes */" + std::to_string(size)}});
+          {{"Content-Range", "bytes */" + std::to_string(file_rep.size)}});
     return;
   }
   if (ranged == RangeStatus::satisfiable) status = 206;
 
   start_head(status, reply);
-  add_header(reply.data, "Content-Type", mime_.lookup(relative));
+  add_header(reply.data, "Content-Type", file_rep.media_type);
   if (status != 304) {
     reply.offset = status == 206 ? range.first : 0;
-    reply.length = status == 206 ? range.last - range.first + 1 : size;
+    reply.length = status == 206 ? range.last - range.first + 1 : file_rep.size;
     add_header(reply.data, "Content-Length", reply.length);
   }
   if (status == 206) {
     add_header(reply.data, "Content-Range",
                "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                   std::to_string(size));
+                   std::to_string(file_rep.size));
   }
-  add_header(reply.data, "Last-Modified", format_http_date(mtime));
-  add_header(reply.data, "ETag", etag);
+  add_header(reply.data, "Last-Modified", format_http_date(file_rep.mtime));
+  add_header(reply.data, "ETag", file_rep.etag);
   add_header(reply.data, "Accept-Ranges", "bytes");
-  if (gzipped) {
+  if (file_rep.gzipped) {
     add_header(reply.data, "Content-Encoding", "gzip");
     add_header(reply.data, "Vary", "Accept-Encoding");
   }
@@ -667,12 +686,45 @@ void StaticFiles::send_file(const Request& request, const std::string& relative,
     return;
   }
   reply.body_size = reply.length;
-  if (reply.length > options_.inline_limit) {
+  if (!file) {
+    reply.data.append(content.substr(reply.offset, reply.length));
+    reply.length = 0;
+  } else if (reply.length > options_.inline_limit) {
     reply.file = std::move(file);
   } else if (!read_inline(file, reply)) {
     reply.clear();
     error(&request, 500, "reading the file failed", reply);
   }
+}
+
+const StaticFiles::CachedFile* StaticFiles::cached_file(const std::string& path, bool gzip) const {
+  if (options_.cache_valid.count() <= 0) return nullptr;
+  cache_key_.assign(path).append(gzip ? "\n+gzip" : "");
+  const auto it = cache_.find(cache_key_);
+  if (it == cache_.end()) return nullptr;
+  if (std::chrono::steady_clock::now() - it->second.checked >= options_.cache_valid) {
+    cache_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+const StaticFiles::CachedFile* StaticFiles::cache_file(const std::string& path, bool gzip,
+                                                       Representation file_rep,
+                                                       const Fd& file) const {
+  CachedFile entry;
+  static_cast<Representation&>(entry) = std::move(file_rep);
+  entry.content.resize(static_cast<std::size_t>(entry.size));
+  for (std::size_t got = 0; got < entry.content.size();) {
+    auto n = sys::pread(file.get(), entry.content.data() + got, entry.content.size() - got, got);
+    if (!n || *n == 0) return nullptr;  // an error, or the file shrank since its fstat
+    got += *n;
+  }
+  entry.checked = std::chrono::steady_clock::now();
+  // A bound on memory: small files only, and a full cache starts over.
+  if (cache_.size() >= kCacheEntries) cache_.clear();
+  const std::string key = path + (gzip ? "\n+gzip" : "");
+  return &(cache_[key] = std::move(entry));
 }
 
 bool StaticFiles::read_inline(Fd& file, Reply& reply) const {

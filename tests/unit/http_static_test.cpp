@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -377,6 +378,33 @@ TEST_F(StaticFilesTest, ConnectionHeadersFollowTheRequest) {
   EXPECT_EQ(header(old_keep, "Connection"), "keep-alive");
   const auto closing = answer(site, request("/", "Connection: close\r\n"));
   EXPECT_TRUE(closing.close);
+}
+
+TEST_F(StaticFilesTest, SmallFilesAreServedFromMemoryForCacheValid) {
+  auto o = options();
+  o.cache_valid = std::chrono::hours(1);
+  http::StaticFiles cached(o);
+  o.cache_valid = std::chrono::milliseconds(20);
+  http::StaticFiles short_lived(o);
+  o.cache_valid = std::chrono::milliseconds(0);
+  http::StaticFiles uncached(o);
+  for (const auto* site : {&cached, &short_lived}) {
+    EXPECT_EQ(body(answer(*site, request("/index.html"))), "<h1>home</h1>\n");
+    EXPECT_EQ(body(answer(*site, request("/", "Accept-Encoding: gzip\r\n"))), "<h1>home</h1>\n");
+  }
+  write(root_ / "index.html", "<h1>changed</h1>\n");
+  // Within the validity the cached bytes and validators are served, whatever the path's
+  // spelling and encoding; without a cache the change shows at once, and after the validity
+  // it shows too.
+  const auto stale = answer(cached, request("/index.html", "Range: bytes=4-7\r\n"));
+  EXPECT_EQ(stale.status, 206);
+  EXPECT_EQ(body(stale), "home");
+  EXPECT_EQ(body(answer(cached, request("/", "Accept-Encoding: gzip\r\n"))), "<h1>home</h1>\n");
+  EXPECT_EQ(body(answer(uncached, request("/index.html"))), "<h1>changed</h1>\n");
+  ::usleep(50'000);
+  EXPECT_EQ(body(answer(short_lived, request("/index.html"))), "<h1>changed</h1>\n");
+  EXPECT_EQ(body(answer(short_lived, request("/", "Accept-Encoding: gzip\r\n"))),
+            "<h1>changed</h1>\n");
 }
 
 TEST_F(StaticFilesTest, WithoutARootTheBuiltInPageIsServed) {

@@ -13,6 +13,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <initializer_list>
@@ -109,10 +110,14 @@ struct StaticFilesOptions {
   bool list_directories = true;
   // Files up to this size are read into Reply::data; larger ones are left to sendfile.
   std::uint64_t inline_limit = 16 * 1024;
+  // How long the bytes and validators of a small file are served from memory before the file
+  // is looked at again (nginx's open_file_cache_valid); zero turns the cache off.
+  std::chrono::milliseconds cache_valid{1000};
   std::string server = "sockit/0.1.0";
   std::string mime_types = "/etc/mime.types";
 };
 
+// Not thread-safe (its cache and Date header are unsynchronized): one instance per loop.
 class StaticFiles {
  public:
   // Opens the root; throws sockit::Error when it is not a readable directory.
@@ -135,8 +140,30 @@ class StaticFiles {
   // 0, or the status that answers the failure to open relative.
   int open_file(const std::string& relative, Fd& file, struct stat& st) const;
   void redirect_to_directory(const Request& request, const std::string& path, Reply& reply) const;
-  void send_file(const Request& request, const std::string& relative, Fd file,
-                 const struct stat& original, Reply& reply) const;
+  // The validators of a file and how it is sent.
+  struct Representation {
+    std::string_view media_type;
+    std::uint64_t size = 0;
+    std::time_t mtime = 0;
+    std::string etag;
+    bool gzipped = false;  // the .gz sibling stands in for the file
+  };
+  struct CachedFile : Representation {
+    std::string content;
+    std::chrono::steady_clock::time_point checked;
+  };
+  static constexpr std::size_t kCacheEntries = 256;
+
+  void send_file(const Request& request, const std::string& path, const std::string& relative,
+                 bool gzip, Fd file, const struct stat& original, Reply& reply) const;
+  // The reply for file_rep, whose bytes are content, or file's when it is open.
+  void send(const Request& request, const Representation& file_rep, std::string_view content,
+            Fd file, Reply& reply) const;
+  // The cached file for a path and gzip acceptance, if it is still valid.
+  const CachedFile* cached_file(const std::string& path, bool gzip) const;
+  // Reads file whole into the cache; nullptr when it cannot be read.
+  const CachedFile* cache_file(const std::string& path, bool gzip, Representation file_rep,
+                               const Fd& file) const;
   // Swaps in relative's precompressed .gz sibling when there is one.
   bool use_gzip_sibling(const std::string& relative, Fd& file, struct stat& st) const;
   void list_directory(const Request& request, const std::string& path, const Fd& directory,
@@ -157,6 +184,8 @@ class StaticFiles {
   // The Date header's text, formatted once a second rather than once a reply.
   mutable std::time_t date_second_ = 0;
   mutable std::string date_;
+  mutable std::unordered_map<std::string, CachedFile> cache_;
+  mutable std::string cache_key_;  // reused, so a lookup allocates nothing
 };
 
 }  // namespace sockit::http
