@@ -19,6 +19,7 @@ struct Command {
   Run (*setup)(CLI::App& app);
 };
 
+Run setup_bench(CLI::App& app);
 Run setup_http(CLI::App& app);
 Run setup_resolve(CLI::App& app);
 Run setup_scan(CLI::App& app);

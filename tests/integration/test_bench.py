@@ -1,0 +1,346 @@
+"""sockit bench end to end against Python servers on loopback: exact request counts (counted
+at the server), keep-alive and not, pipelining, several URLs, the latency of a server that
+takes a known 10 ms, coordinated omission with and without a rate, errors by kind (refused,
+reset, garbage, timeout), tcp:// and udp:// against sockit serve echo, the output formats
+(the HTML report rendered by headless Chromium) and --fail-if."""
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, ThreadedServer, free_port, run
+
+
+class CountingServer(ThreadingHTTPServer):
+    """HTTP/1.1 with keep-alive on a loopback port 0; counts requests and connections.
+
+    delay: seconds every reply waits; stall_at: the request number (from 1) that waits a
+    whole second, once.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, delay=0.0, stall_at=0):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.delay = delay
+        self.stall_at = stall_at
+        self.requests = 0
+        self.connections = 0
+        self.seen = []  # (method, X-Test header, body) of each request
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def get_request(self):
+        accepted = super().get_request()
+        with self.lock:
+            self.connections += 1
+        return accepted
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+        self.thread.join(timeout=5)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Each reply in one write, sent at once: no Nagle delay against the client's delayed ACK.
+    wbufsize = -1
+    disable_nagle_algorithm = True
+
+    def do_GET(self):
+        server = self.server
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with server.lock:
+            server.requests += 1
+            number = server.requests
+            server.seen.append((self.command, self.headers.get("X-Test"), body))
+        if number == server.stall_at:
+            time.sleep(1)
+        elif server.delay:
+            time.sleep(server.delay)
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+def bench(*args, **kwargs):
+    """Runs sockit bench ... --json; returns (CompletedProcess, the parsed report or None)."""
+    result = run("bench", *args, "--json", **kwargs)
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        report = None
+    return result, report
+
+
+class CountTest(LeakCheckedTestCase):
+    def test_exact_count_with_keepalive(self):
+        with CountingServer() as server:
+            result, report = bench(server.url, "-c", 10, "-t", 2, "-n", 1000)
+            self.assertSucceeds(result)
+        self.assertEqual(server.requests, 1000)
+        self.assertEqual(report["requests"], 1000)
+        self.assertEqual(report["status_codes"], {"200": 1000})
+        self.assertEqual(report["error_total"], 0)
+        self.assertLessEqual(server.connections, 10)
+        self.assertEqual(report["latency"]["count"], 1000)
+        self.assertEqual(sum(report["per_second"]), 1000)
+
+    def test_exact_count_without_keepalive(self):
+        with CountingServer() as server:
+            result, report = bench(server.url, "-c", 4, "-n", 200, "--no-keepalive")
+            self.assertSucceeds(result)
+        self.assertEqual(server.requests, 200)
+        self.assertEqual(server.connections, 200)
+        self.assertEqual(report["connect"]["count"], 200)
+
+    def test_pipelined(self):
+        with CountingServer() as server:
+            result, report = bench(server.url, "-c", 3, "-n", 301, "--pipeline", 8)
+            self.assertSucceeds(result)
+        self.assertEqual(server.requests, 301)
+        self.assertEqual(report["requests"], 301)
+
+    def test_several_urls_share_the_connections(self):
+        with CountingServer() as first, CountingServer() as second:
+            result, report = bench(first.url, second.url, "-c", 4, "-n", 400)
+            self.assertSucceeds(result)
+        self.assertEqual(first.requests + second.requests, 400)
+        self.assertGreater(first.requests, 0)
+        self.assertGreater(second.requests, 0)
+
+    def test_warmup_is_not_counted(self):
+        with CountingServer() as server:
+            result, report = bench(server.url, "-c", 2, "-n", 100, "--warmup", "300ms")
+            self.assertSucceeds(result)
+        self.assertEqual(report["requests"], 100)
+        self.assertEqual(report["latency"]["count"], 100)
+        self.assertGreater(server.requests, 100)
+
+    def test_method_headers_and_body(self):
+        with tempfile.TemporaryDirectory() as tmp, CountingServer() as server:
+            path = os.path.join(tmp, "body")
+            with open(path, "wb") as f:
+                f.write(b"from a file\n")
+            inline, _ = bench(server.url, "-n", 2, "-m", "POST", "-H", "X-Test: 1", "--body",
+                              "hello")
+            from_file, _ = bench(server.url, "-n", 1, "-m", "POST", "--body-file", path)
+        self.assertSucceeds(inline)
+        self.assertSucceeds(from_file)
+        self.assertEqual(sorted(server.seen, key=repr),
+                         sorted([("POST", "1", b"hello")] * 2 + [("POST", None, b"from a file\n")],
+                                key=repr))
+
+    def test_duration(self):
+        with CountingServer() as server:
+            result, report = bench(server.url, "-c", 2, "-d", "1s")
+            self.assertSucceeds(result)
+        self.assertGreater(report["requests"], 0)
+        # Requests cut short at the deadline are neither answered nor errors.
+        self.assertGreaterEqual(server.requests, report["requests"])
+        self.assertEqual(report["error_total"], 0)
+
+
+class LatencyTest(LeakCheckedTestCase):
+    def test_median_of_a_10ms_server(self):
+        with CountingServer(delay=0.010) as server:
+            result, report = bench(server.url, "-c", 2, "-n", 200)
+            self.assertSucceeds(result)
+        p50 = report["latency"]["percentiles_us"]["50"]
+        self.assertLess(abs(p50 - 10_000), 1_000, report["latency"])
+
+    def test_coordinated_omission(self):
+        # One connection; the 300th request stalls for a second. Without a rate the stall is
+        # one slow request among thousands; with one, every request due during the stall
+        # waits for it, and the high percentiles show it.
+        with CountingServer(stall_at=300) as server:
+            result, plain = bench(server.url, "-c", 1, "-d", "3s")
+            self.assertSucceeds(result)
+        with CountingServer(stall_at=300) as server:
+            result, paced = bench(server.url, "-c", 1, "-d", "3s", "-R", 200)
+            self.assertSucceeds(result)
+        self.assertGreater(plain["requests"], 300)
+        self.assertGreaterEqual(plain["latency"]["max_us"], 900_000)
+        self.assertLess(plain["latency"]["percentiles_us"]["99"], 500_000, plain["latency"])
+        self.assertGreaterEqual(paced["latency"]["percentiles_us"]["99"], 500_000, paced["latency"])
+        self.assertGreaterEqual(paced["latency"]["percentiles_us"]["90"], 100_000, paced["latency"])
+
+
+def reset_at_once(conn):
+    conn.recv(65536)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def garbage(conn):
+    while conn.recv(65536):
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+
+
+def silent(conn):
+    while conn.recv(65536):
+        pass
+
+
+class ErrorTest(LeakCheckedTestCase):
+    def errors_of(self, url, *args):
+        result, report = bench(url, "-c", 2, "-n", 10, *args)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(report["requests"], 0)
+        self.assertEqual(report["error_total"], 10)
+        return report["errors"]
+
+    def test_refused(self):
+        errors = self.errors_of(f"http://127.0.0.1:{free_port()}/")
+        self.assertEqual(errors["connect"], 10)
+
+    def test_reset(self):
+        with ThreadedServer(reset_at_once) as server:
+            errors = self.errors_of(f"http://127.0.0.1:{server.port}/")
+        self.assertEqual(errors["read"], 10)
+
+    def test_garbage_is_malformed(self):
+        with ThreadedServer(garbage) as server:
+            errors = self.errors_of(f"http://127.0.0.1:{server.port}/")
+        self.assertEqual(errors["malformed"], 10)
+
+    def test_timeout(self):
+        with ThreadedServer(silent) as server:
+            errors = self.errors_of(f"http://127.0.0.1:{server.port}/", "--timeout", "100ms")
+        self.assertEqual(errors["timeout"], 10)
+
+
+def wrong_echo(conn):
+    while data := conn.recv(65536):
+        conn.sendall(data.upper())
+
+
+class EchoTest(LeakCheckedTestCase):
+    def test_tcp_and_udp_ping_pong(self):
+        with Serve("echo", "--bind", "127.0.0.1", "--echo-port", 0, "--threads", 1) as serve:
+            port = serve.port("echo")
+            tcp_result, tcp = bench(f"tcp://127.0.0.1:{port}", "-c", 4, "-n", 500,
+                                    "--payload", 100)
+            udp_result, udp = bench(f"udp://127.0.0.1:{serve.port('echo', 'udp')}", "-c", 2,
+                                    "-n", 300, "--payload", 3)
+        self.assertSucceeds(tcp_result)
+        self.assertSucceeds(udp_result)
+        self.assertEqual((tcp["requests"], tcp["error_total"]), (500, 0))
+        self.assertEqual(tcp["bytes"], 500 * 100)
+        self.assertEqual(tcp["status_codes"], {})
+        self.assertEqual((udp["requests"], udp["error_total"]), (300, 0))
+        self.assertEqual(serve.counters["echo"]["datagrams"], 300)
+
+    def test_a_wrong_echo_is_malformed(self):
+        with ThreadedServer(wrong_echo) as server:
+            result, report = bench(f"tcp://127.0.0.1:{server.port}", "-n", 5)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(report["errors"]["malformed"], 5)
+
+    def test_udp_without_a_listener(self):
+        # The kernel answers with ICMP port unreachable: a read error, or a timeout if lost.
+        result, report = bench(f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}", "-n", 3,
+                               "--timeout", "300ms")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(report["errors"]["read"] + report["errors"]["timeout"], 3)
+
+
+class OutputTest(LeakCheckedTestCase):
+    def test_summary_and_ab_layouts(self):
+        with CountingServer() as server:
+            wrk = run("bench", server.url, "-c", 2, "-n", 50)
+            ab = run("bench", server.url, "-c", 2, "-n", 50, "--format", "ab")
+        self.assertSucceeds(wrk)
+        self.assertSucceeds(ab)
+        text = wrk.stdout.decode()
+        for part in ("Latency Distribution", "99.99%", "Requests/sec:", "Status codes: 200: 50",
+                     "Errors: none"):
+            self.assertIn(part, text)
+        text = ab.stdout.decode()
+        for part in ("Complete requests:      50", "Failed requests:        0",
+                     "Requests per second:", "Percentage of the requests served"):
+            self.assertIn(part, text)
+
+    def test_html_report(self):
+        with tempfile.TemporaryDirectory() as tmp, CountingServer() as server:
+            path = os.path.join(tmp, "report.html")
+            result = run("bench", server.url, "-c", 2, "-d", "2s", "--html", path)
+            self.assertSucceeds(result)
+            with open(path) as f:
+                page = f.read()
+            rendered = self.render(path) if CHROMIUM else None
+        # Self-contained: nothing to fetch (the SVG namespace is a name, not a fetch).
+        self.assertNotRegex(page, r"<script|<link|@import|url\(|src=")
+        for chart in ("percentiles", "throughput"):
+            points = re.search(rf'<svg id="{chart}".*?<polyline points="([^"]+)"', page, re.S)
+            self.assertIsNotNone(points, chart)
+            self.assertGreater(len(points[1].split()), 1, chart)
+        self.assertIn(">99.99%<", page)
+        if rendered is None:
+            return
+        dom, log = rendered
+        self.assertIn('<svg id="percentiles"', dom)
+        self.assertIn('<svg id="throughput"', dom)
+        self.assertNotIn(":CONSOLE", log)
+
+    @staticmethod
+    def render(path):
+        """The DOM headless Chromium built from the page, and its log (console messages
+        included)."""
+        with tempfile.TemporaryDirectory() as profile:
+            done = subprocess.run(
+                [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=1",
+                 "--dump-dom", f"file://{path}"],
+                capture_output=True, timeout=DEFAULT_TIMEOUT, text=True)
+        return done.stdout, done.stderr
+
+    def test_fail_if(self):
+        with CountingServer() as server:
+            passing = run("bench", server.url, "-c", 2, "-n", 50, "--fail-if", "errors>0",
+                          "--fail-if", "rps<1")
+            failing = run("bench", server.url, "-c", 2, "-n", 50, "--fail-if", "p99>1us")
+        self.assertSucceeds(passing)
+        self.assertFails(failing, 1, "--fail-if 'p99>1us' failed: p99 is ")
+        refused = run("bench", f"http://127.0.0.1:{free_port()}/", "-n", 3, "--fail-if",
+                      "errors>0")
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn(b"--fail-if 'errors>0' failed: errors is 3", refused.stderr)
+
+    def test_usage_errors(self):
+        for args in (["http://127.0.0.1:1/", "--fail-if", "latency>1ms"],
+                     ["http://127.0.0.1:1/", "-R", "10", "--pipeline", "2"],
+                     ["https://127.0.0.1:1/"],
+                     ["tcp://127.0.0.1"]):
+            with self.subTest(args=args):
+                self.assertEqual(run("bench", *args).returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

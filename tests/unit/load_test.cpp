@@ -1,0 +1,225 @@
+// sockit bench's engine parts that need no peer: the log-linear histogram, the response
+// reader over a buffer, the request it sends and the --fail-if thresholds.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "load/engine.hpp"
+#include "load/histogram.hpp"
+#include "load/report.hpp"
+
+namespace {
+
+using namespace sockit::tools::load;
+
+TEST(Histogram, SmallValuesAreExact) {
+  Histogram histogram;
+  for (std::uint64_t v = 1; v <= 2000; ++v)
+    histogram.record(v);
+  EXPECT_EQ(histogram.count(), 2000u);
+  EXPECT_EQ(histogram.min(), 1u);
+  EXPECT_EQ(histogram.max(), 2000u);
+  EXPECT_EQ(histogram.percentile(50), 1000u);
+  EXPECT_EQ(histogram.percentile(100), 2000u);
+  EXPECT_DOUBLE_EQ(histogram.mean(), 1000.5);
+}
+
+TEST(Histogram, KeepsThreeSignificantDigitsUpToAnHour) {
+  for (std::uint64_t v = 1; v <= Histogram::kMaxValue; v = v * 3 + 7) {
+    const auto low = Histogram::lowest_equivalent(v);
+    const auto high = Histogram::highest_equivalent(v);
+    EXPECT_LE(low, v);
+    EXPECT_GE(high, v);
+    EXPECT_LE(static_cast<double>(high - low), static_cast<double>(v) / 1000) << v;
+  }
+}
+
+TEST(Histogram, PercentilesOfAKnownDistribution) {
+  Histogram histogram;
+  std::vector<std::uint64_t> values;
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 100'000; ++i)
+    values.push_back(1 + random() % 10'000'000);
+  for (const auto v : values)
+    histogram.record(v);
+  std::sort(values.begin(), values.end());
+  for (const double p : {50.0, 90.0, 99.0, 99.9, 99.99}) {
+    const auto rank = static_cast<std::size_t>(p / 100 * static_cast<double>(values.size()));
+    const auto exact = static_cast<double>(values[rank - 1]);
+    EXPECT_NEAR(static_cast<double>(histogram.percentile(p)), exact, exact / 1000 + 1) << p;
+  }
+  EXPECT_EQ(histogram.percentile(100), values.back());
+}
+
+TEST(Histogram, MergeEqualsRecordingTogether) {
+  Histogram a;
+  Histogram b;
+  Histogram both;
+  for (std::uint64_t v = 1; v < 1'000'000; v += 997) {
+    (v % 2 ? a : b).record(v);
+    both.record(v);
+  }
+  a.merge(b);
+  EXPECT_EQ(a.count(), both.count());
+  EXPECT_EQ(a.min(), both.min());
+  EXPECT_EQ(a.max(), both.max());
+  EXPECT_DOUBLE_EQ(a.mean(), both.mean());
+  EXPECT_NEAR(a.stddev(), both.stddev(), 1e-6 * both.stddev());
+  for (const double p : kPercentiles)
+    EXPECT_EQ(a.percentile(p), both.percentile(p));
+}
+
+TEST(Histogram, ClampsAboveTheRangeAndEmptyIsZero) {
+  Histogram histogram;
+  EXPECT_EQ(histogram.percentile(99), 0u);
+  EXPECT_EQ(histogram.min(), 0u);
+  histogram.record(Histogram::kMaxValue * 10);
+  EXPECT_EQ(histogram.max(), Histogram::kMaxValue);
+}
+
+TEST(Histogram, StddevOfTwoValues) {
+  Histogram histogram;
+  histogram.record(10, 5);
+  histogram.record(30, 5);
+  EXPECT_DOUBLE_EQ(histogram.mean(), 20);
+  EXPECT_DOUBLE_EQ(histogram.stddev(), 10);
+}
+
+// Feeds text to a reader in pieces of size step, as reads would deliver it; returns the
+// steps' outcome for each response read.
+std::vector<ResponseReader::Step> read_all(ResponseReader& reader, const std::string& text,
+                                           std::size_t step) {
+  ReadBuffer buffer(1024);
+  std::vector<ResponseReader::Step> outcomes;
+  std::size_t fed = 0;
+  for (;;) {
+    const auto result = reader.advance(buffer);
+    if (result == ResponseReader::Step::more) {
+      if (fed == text.size()) break;
+      auto space = buffer.space();
+      const auto n = std::min({step, space.size(), text.size() - fed});
+      std::memcpy(space.data(), text.data() + fed, n);
+      buffer.commit(n);
+      fed += n;
+      continue;
+    }
+    outcomes.push_back(result);
+    if (result == ResponseReader::Step::error) break;
+    reader.reset();
+  }
+  return outcomes;
+}
+
+TEST(ResponseReader, ReadsLengthChunkedAndInterimResponses) {
+  const std::string replies =
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n"
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+  for (const std::size_t step : {std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+    ResponseReader reader("GET");
+    const auto outcomes = read_all(reader, replies, step);
+    ASSERT_EQ(outcomes.size(), 3u) << step;
+    for (const auto outcome : outcomes)
+      EXPECT_EQ(outcome, ResponseReader::Step::done);
+    EXPECT_EQ(reader.status(), 404);
+  }
+}
+
+TEST(ResponseReader, GarbageIsAnError) {
+  ResponseReader reader("GET");
+  const auto outcomes = read_all(reader, "SSH-2.0-OpenSSH\r\n\r\n", 1000);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0], ResponseReader::Step::error);
+  EXPECT_EQ(reader.error(), sockit::http::ParseError::bad_status_line);
+}
+
+TEST(ResponseReader, BadChunkIsAnError) {
+  ResponseReader reader("GET");
+  const auto outcomes =
+      read_all(reader, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 1000);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0], ResponseReader::Step::error);
+}
+
+TEST(ResponseReader, BodyUntilCloseEndsAtClose) {
+  ResponseReader reader("GET");
+  ReadBuffer buffer(256);
+  const std::string reply = "HTTP/1.0 200 OK\r\n\r\nsome body";
+  auto space = buffer.space();
+  std::memcpy(space.data(), reply.data(), reply.size());
+  buffer.commit(reply.size());
+  EXPECT_EQ(reader.advance(buffer), ResponseReader::Step::more);
+  EXPECT_TRUE(reader.finish_at_close());
+  EXPECT_FALSE(reader.keep_alive());
+}
+
+TEST(ResponseReader, HeadRepliesHaveNoBody) {
+  ResponseReader reader("HEAD");
+  const auto outcomes =
+      read_all(reader, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 5);
+  EXPECT_EQ(outcomes.size(), 2u);
+}
+
+TEST(BuildRequest, HostLengthAndClose) {
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/x?y=1";
+  request.authority = "127.0.0.1:8080";
+  request.headers = {"X-A: b"};
+  request.body = "data";
+  request.keep_alive = false;
+  EXPECT_EQ(build_request(request),
+            "POST /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-A: b\r\nContent-Length: 4\r\n"
+            "Connection: close\r\n\r\ndata");
+  request.headers = {"host: other"};
+  request.body.clear();
+  request.method = "GET";
+  request.keep_alive = true;
+  EXPECT_EQ(build_request(request), "GET /x?y=1 HTTP/1.1\r\nhost: other\r\n\r\n");
+}
+
+TEST(Threshold, ParsesMetricsOperatorsAndUnits) {
+  const auto p99 = Threshold::parse("p99>10ms");
+  EXPECT_EQ(p99.metric, "p99");
+  EXPECT_EQ(p99.op, ">");
+  EXPECT_DOUBLE_EQ(p99.limit, 10'000);
+  EXPECT_DOUBLE_EQ(Threshold::parse("p99.9>=1.5s").limit, 1'500'000);
+  EXPECT_DOUBLE_EQ(Threshold::parse("max<250us").limit, 250);
+  EXPECT_DOUBLE_EQ(Threshold::parse("mean<3").limit, 3'000);
+  EXPECT_EQ(Threshold::parse("rps<5000").limit, 5000);
+  EXPECT_EQ(Threshold::parse("errors>0").op, ">");
+  EXPECT_THROW(Threshold::parse("p99"), std::invalid_argument);
+  EXPECT_THROW(Threshold::parse("latency>1ms"), std::invalid_argument);
+  EXPECT_THROW(Threshold::parse("p99>fast"), std::invalid_argument);
+  EXPECT_THROW(Threshold::parse(">5"), std::invalid_argument);
+}
+
+TEST(Threshold, ComparesAgainstResults) {
+  Results results;
+  results.elapsed = Seconds(2);
+  results.requests = 10'000;
+  for (int i = 0; i < 100; ++i)
+    results.latency.record(20'000);
+  results.error_counts[static_cast<std::size_t>(ErrorKind::timeout)] = 1;
+  EXPECT_TRUE(Threshold::parse("p99>10ms").crossed(results));
+  EXPECT_FALSE(Threshold::parse("p99>30ms").crossed(results));
+  EXPECT_TRUE(Threshold::parse("errors>0").crossed(results));
+  EXPECT_TRUE(Threshold::parse("rps<6000").crossed(results));
+  EXPECT_FALSE(Threshold::parse("rps<5000").crossed(results));
+}
+
+TEST(Format, DurationsAndBytes) {
+  EXPECT_EQ(format_duration(850), "850us");
+  EXPECT_EQ(format_duration(10'020), "10.02ms");
+  EXPECT_EQ(format_duration(1'500'000), "1.50s");
+  EXPECT_EQ(format_bytes(512), "512B");
+  EXPECT_EQ(format_bytes(1.5 * 1024 * 1024), "1.50MB");
+}
+
+}  // namespace

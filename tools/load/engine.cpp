@@ -1,0 +1,624 @@
+#include "load/engine.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+
+#include "sockit/async.hpp"
+#include "sockit/event_loop.hpp"
+#include "sockit/options.hpp"
+#include "sockit/task.hpp"
+
+namespace sockit::tools::load {
+namespace {
+
+using Clock = SteadyClock;
+using http::ParseStatus;
+
+// Room for the largest head the parser accepts (64 KiB) and a read after it.
+constexpr std::size_t kBufferSize = 96 * 1024;
+constexpr std::size_t kStatusSlots = 600;
+
+std::uint64_t microseconds(Clock::duration elapsed) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+
+ErrorKind kind_of(std::error_code error, ErrorKind otherwise) {
+  return error == std::errc::timed_out ? ErrorKind::timeout : otherwise;
+}
+
+// What every thread reads, and the count of requests they share.
+struct Shared {
+  explicit Shared(const LoadOptions& opts)
+      : options(opts),
+        start(Clock::now()),
+        measure_start(start + std::chrono::duration_cast<Clock::duration>(opts.warmup)),
+        deadline(opts.duration.count() > 0
+                     ? measure_start + std::chrono::duration_cast<Clock::duration>(opts.duration)
+                     : Clock::time_point::max()) {}
+
+  const LoadOptions& options;
+  Clock::time_point start;          // the load begins, warmup included
+  Clock::time_point measure_start;  // recording begins
+  Clock::time_point deadline;
+  std::atomic<std::uint64_t> claimed{0};
+  Progress progress;
+};
+
+// One thread's connections, [first, first + count) of the run's, on its own loop.
+class Worker {
+ public:
+  Worker(Shared& shared, std::size_t first, std::size_t count)
+      : shared_(shared),
+        options_(shared.options),
+        first_(first),
+        streams_(count),
+        datagrams_(count) {}
+
+  void run() {
+    try {
+      if (shared_.deadline != Clock::time_point::max()) {
+        loop_.call_later(shared_.deadline - Clock::now(), [this] { stop_all(); });
+      }
+      for (std::size_t i = 0; i < streams_.size(); ++i)
+        start(connection(i));
+    } catch (const std::exception& e) {
+      record_error(ErrorKind::connect, e.what(), shared_.measure_start, 1);
+    }
+    if (--running_ > 0) loop_.run();
+    const auto end = std::min(Clock::now(), shared_.deadline);
+    results_.elapsed = std::max(Seconds(0), Seconds(end - shared_.measure_start));
+  }
+
+  const Results& results() const noexcept { return results_; }
+
+ private:
+  void stop_all() noexcept {
+    time_up_ = true;
+    for (auto& stream : streams_)
+      if (stream) stream->close();
+    for (auto& datagram : datagrams_)
+      if (datagram) datagram->close();
+  }
+
+  bool time_up(Clock::time_point now) const noexcept { return time_up_ || now >= shared_.deadline; }
+
+  void start(Task<> task) {
+    ++running_;
+    sockit::spawn(loop_, finish(std::move(task)));
+  }
+
+  Task<> finish(Task<> task) {
+    try {
+      co_await std::move(task);
+    } catch (const std::exception& e) {
+      record_error(ErrorKind::connect, e.what(), Clock::now(), 1);
+    }
+    if (--running_ == 0) loop_.stop();
+  }
+
+  // How many of up to wanted requests a connection may send now; 0 once the run is over.
+  // Warmup requests do not count against the total.
+  std::size_t claim(std::size_t wanted, Clock::time_point now) {
+    if (time_up(now)) return 0;
+    const std::uint64_t total = options_.requests;
+    if (total == 0 || now < shared_.measure_start) return wanted;
+    std::uint64_t seen = shared_.claimed.load(std::memory_order_relaxed);
+    std::uint64_t take = 0;
+    do {
+      if (seen >= total) return 0;
+      take = std::min<std::uint64_t>(wanted, total - seen);
+    } while (!shared_.claimed.compare_exchange_weak(seen, seen + take, std::memory_order_relaxed));
+    return static_cast<std::size_t>(take);
+  }
+
+  // status: the HTTP status; 0 for echo targets, which have none.
+  void record_success(Clock::time_point due, Clock::time_point first_byte, int status) {
+    shared_.progress.requests.fetch_add(1, std::memory_order_relaxed);
+    const auto end = Clock::now();
+    // A reply that lands after the deadline is left out, as the requests still in flight are.
+    if (due < shared_.measure_start || end >= shared_.deadline) return;
+    results_.latency.record(microseconds(end - due));
+    results_.first_byte.record(microseconds(first_byte - due));
+    ++results_.requests;
+    if (status > 0)
+      ++results_.statuses[std::min(static_cast<std::size_t>(status), kStatusSlots - 1)];
+    const auto second = static_cast<std::size_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(end - shared_.measure_start).count());
+    if (second >= results_.per_second.size()) results_.per_second.resize(second + 1, 0);
+    ++results_.per_second[second];
+  }
+
+  void record_error(ErrorKind kind, std::string_view why, Clock::time_point due,
+                    std::uint64_t count) {
+    shared_.progress.errors.fetch_add(count, std::memory_order_relaxed);
+    if (due < shared_.measure_start) return;
+    const auto index = static_cast<std::size_t>(kind);
+    results_.error_counts[index] += count;
+    if (results_.first_errors[index].empty()) results_.first_errors[index] = why;
+  }
+
+  void record_bytes(std::size_t count) {
+    if (Clock::now() >= shared_.measure_start) results_.bytes += count;
+  }
+
+  // When a connection's request is due: now, or on its schedule with a rate (each
+  // connection sends every connections/rate seconds, the connections staggered).
+  struct Schedule {
+    Clock::time_point next;
+    Clock::duration interval;
+  };
+
+  Schedule schedule_of(std::size_t slot) const {
+    const double rate = options_.rate;
+    if (rate <= 0) return {};
+    const auto global = static_cast<double>(first_ + slot);
+    return {shared_.start + std::chrono::duration_cast<Clock::duration>(Seconds(global / rate)),
+            std::chrono::duration_cast<Clock::duration>(
+                Seconds(static_cast<double>(options_.connections) / rate))};
+  }
+
+  // Sleeps until the connection's next request is due (at once without a rate, and never past
+  // the deadline); due is when it is.
+  Sleep pace(Schedule& schedule, Clock::time_point& due) {
+    const auto now = Clock::now();
+    due = now;
+    if (options_.rate <= 0) return sockit::sleep(loop_, Seconds(0));
+    due = schedule.next;
+    schedule.next += schedule.interval;
+    return sockit::sleep(loop_, std::min(due, shared_.deadline) - now);
+  }
+
+  const Target& target_of(std::size_t slot) const {
+    return options_.targets[(first_ + slot) % options_.targets.size()];
+  }
+
+  // Connects streams_[slot] to endpoint; records the connect time.
+  Task<std::error_code> open(std::size_t slot, const Endpoint& endpoint) {
+    auto socket = Socket::try_create(endpoint.family(), Type::stream);
+    if (!socket) co_return socket.error();
+    auto& stream = streams_[slot];
+    stream.emplace(loop_, std::move(*socket));
+    const auto begin = Clock::now();
+    if (auto failed = co_await with_timeout(options_.timeout, stream->connect(endpoint))) {
+      stream->close();
+      co_return failed;
+    }
+    // Requests go out at once; Nagle would hold back every pipelined or echoed write.
+    const auto on = opt::no_delay{true}.encode();
+    if (endpoint.family() != Family::local) {
+      if (auto failed = stream->socket().try_setsockopt(opt::no_delay::level, opt::no_delay::name,
+                                                        &on, sizeof on)) {
+        stream->close();
+        co_return failed;
+      }
+    }
+    if (begin >= shared_.measure_start) results_.connect.record(microseconds(Clock::now() - begin));
+    co_return std::error_code{};
+  }
+
+  // open() for a request due at due: false when the connect failed (counted for each of
+  // the batch's requests unless the run is over).
+  Task<bool> reconnect(std::size_t slot, const Target& target, Clock::time_point due,
+                       std::size_t batch) {
+    const auto failed = co_await open(slot, target.endpoint);
+    if (failed && !time_up_) {
+      record_error(kind_of(failed, ErrorKind::connect), "connect: " + failed.message(), due, batch);
+    }
+    co_return !failed;
+  }
+
+  Task<> connection(std::size_t slot) {
+    const Target& target = target_of(slot);
+    switch (target.protocol) {
+      case Protocol::http:
+        co_await http_connection(slot, target);
+        break;
+      case Protocol::tcp:
+        co_await stream_echo_connection(slot, target);
+        break;
+      case Protocol::udp:
+        co_await datagram_echo_connection(slot, target);
+        break;
+    }
+  }
+
+  // tcp://: the payload, and its echo read back whole and compared.
+  Task<> stream_echo_connection(std::size_t slot, const Target& target) {
+    auto& stream = streams_[slot];
+    const std::string_view message = target.message;
+    std::vector<char> reply(message.size());
+    Schedule schedule = schedule_of(slot);
+    for (;;) {
+      Clock::time_point due;
+      co_await pace(schedule, due);
+      if (claim(1, Clock::now()) == 0) break;
+      if ((!stream || !stream->is_open()) && !co_await reconnect(slot, target, due, 1)) continue;
+      auto sent = co_await with_timeout(options_.timeout, stream->write_all(message));
+      if (!sent) {
+        if (time_up_) break;
+        record_error(kind_of(sent.error(), ErrorKind::write), "write: " + sent.error().message(),
+                     due, 1);
+        stream->close();
+        continue;
+      }
+      Clock::time_point first_byte{};
+      std::size_t got = 0;
+      Result<std::size_t> received{std::size_t{0}};
+      while (got < reply.size()) {
+        received = co_await with_timeout(options_.timeout,
+                                         stream->read_some(std::span(reply).subspan(got)));
+        if (!received || *received == 0) break;
+        if (got == 0) first_byte = Clock::now();
+        got += *received;
+        record_bytes(*received);
+      }
+      if (got == reply.size() && std::equal(reply.begin(), reply.end(), message.begin())) {
+        record_success(due, first_byte, 0);
+        if (!options_.keep_alive) stream->close();
+        continue;
+      }
+      if (time_up_) break;
+      if (got == reply.size()) {
+        record_error(ErrorKind::malformed, "malformed response: the echo differs", due, 1);
+      } else if (!received) {
+        record_error(kind_of(received.error(), ErrorKind::read),
+                     "read: " + received.error().message(), due, 1);
+      } else {
+        record_error(ErrorKind::read, "read: the server closed the connection mid-echo", due, 1);
+      }
+      stream->close();
+    }
+    if (stream) stream->close();
+  }
+
+  // udp://: the payload, stamped with a sequence number so that a late echo of an earlier
+  // datagram is told apart and skipped, and the echo compared.
+  Task<> datagram_echo_connection(std::size_t slot, const Target& target) {
+    auto& datagram = datagrams_[slot];
+    auto socket = Socket::try_create(target.endpoint.family(), Type::dgram);
+    std::error_code failed = socket ? socket->try_connect(target.endpoint) : socket.error();
+    if (failed) {
+      record_error(ErrorKind::connect, "connect: " + failed.message(), Clock::now(), 1);
+      co_return;
+    }
+    datagram.emplace(loop_, std::move(*socket));
+    std::string message = target.message;
+    std::vector<char> reply(message.size() + 1);
+    Endpoint from;
+    const std::size_t stamp = std::min(sizeof(std::uint64_t), message.size());
+    Schedule schedule = schedule_of(slot);
+    for (std::uint64_t sequence = 0;; ++sequence) {
+      Clock::time_point due;
+      co_await pace(schedule, due);
+      if (claim(1, Clock::now()) == 0) break;
+      for (std::size_t i = 0; i < stamp; ++i)
+        message[i] = static_cast<char>(sequence >> (8 * i));
+      const auto sent_at = Clock::now();
+      auto sent =
+          co_await with_timeout(options_.timeout, datagram->sendto(message, target.endpoint));
+      if (!sent) {
+        if (time_up_) break;
+        record_error(kind_of(sent.error(), ErrorKind::write), "write: " + sent.error().message(),
+                     due, 1);
+        continue;
+      }
+      for (;;) {
+        const auto left = options_.timeout - Seconds(Clock::now() - sent_at);
+        auto received = co_await with_timeout(left, datagram->recvfrom(reply, from));
+        if (!received) {
+          if (!time_up_) {
+            record_error(kind_of(received.error(), ErrorKind::read),
+                         "read: " + received.error().message(), due, 1);
+          }
+          break;
+        }
+        record_bytes(*received);
+        const std::string_view echo(reply.data(), *received);
+        if (echo == message) {
+          record_success(due, Clock::now(), 0);
+          break;
+        }
+        const bool earlier = echo.size() == message.size() &&
+                             echo.substr(stamp) == std::string_view(message).substr(stamp);
+        if (earlier) continue;
+        record_error(ErrorKind::malformed, "malformed response: the echo differs", due, 1);
+        break;
+      }
+    }
+    datagram->close();
+  }
+
+  // Requests one after another (or pipeline at a time) on a connection kept open, or on a
+  // new connection each without keep-alive.
+  Task<> http_connection(std::size_t slot, const Target& target) {
+    auto& stream = streams_[slot];
+    ReadBuffer buffer(kBufferSize);
+    ResponseReader reader(target.method);
+    std::string batch_bytes;
+    for (std::size_t i = 0; i < options_.pipeline; ++i)
+      batch_bytes += target.message;
+    Schedule schedule = schedule_of(slot);
+    for (;;) {
+      Clock::time_point due;
+      co_await pace(schedule, due);
+      const std::size_t batch = claim(options_.pipeline, Clock::now());
+      if (batch == 0) break;
+      if (!stream || !stream->is_open()) {
+        buffer.clear();
+        reader.reset();
+        if (!co_await reconnect(slot, target, due, batch)) continue;
+      }
+      auto sent = co_await with_timeout(
+          options_.timeout,
+          stream->write_all(
+              std::string_view(batch_bytes).substr(0, batch * target.message.size())));
+      if (!sent) {
+        if (time_up_) break;
+        record_error(kind_of(sent.error(), ErrorKind::write), "write: " + sent.error().message(),
+                     due, batch);
+        stream->close();
+        continue;
+      }
+      bool reusable = options_.keep_alive;
+      for (std::size_t answered = 0; answered < batch; ++answered) {
+        Clock::time_point first_byte =
+            buffer.pending().empty() ? Clock::time_point{} : Clock::now();
+        std::error_code failure;
+        bool closed = false;
+        auto step = reader.advance(buffer);
+        while (step == ResponseReader::Step::more) {
+          const auto space = buffer.space();
+          auto got = co_await with_timeout(options_.timeout, stream->read_some(space));
+          if (!got) {
+            failure = got.error();
+            break;
+          }
+          if (*got == 0) {
+            closed = true;
+            step =
+                reader.finish_at_close() ? ResponseReader::Step::done : ResponseReader::Step::more;
+            break;
+          }
+          if (first_byte == Clock::time_point{}) first_byte = Clock::now();
+          buffer.commit(*got);
+          record_bytes(*got);
+          step = reader.advance(buffer);
+        }
+        if (step == ResponseReader::Step::done) {
+          record_success(due, first_byte, reader.status());
+          reusable = reusable && reader.keep_alive() && !closed;
+          reader.reset();
+          continue;
+        }
+        if (time_up_) co_return;
+        const auto left = batch - answered;
+        if (step == ResponseReader::Step::error) {
+          record_error(ErrorKind::malformed,
+                       "malformed response: " + std::string(http::describe(reader.error())), due,
+                       left);
+        } else if (failure) {
+          record_error(kind_of(failure, ErrorKind::read), "read: " + failure.message(), due, left);
+        } else {
+          record_error(ErrorKind::read, "read: the server closed the connection mid-response", due,
+                       left);
+        }
+        reusable = false;
+        break;
+      }
+      if (!reusable) stream->close();
+    }
+    if (stream) stream->close();
+  }
+
+  Shared& shared_;
+  const LoadOptions& options_;
+  std::size_t first_;
+  std::size_t running_ = 1;  // 1 while tasks are being started, so none stops the loop early
+  bool time_up_ = false;
+  EventLoop loop_;
+  // After loop_: they close before it goes.
+  std::vector<std::optional<Stream>> streams_;
+  std::vector<std::optional<DatagramSocket>> datagrams_;
+  Results results_;
+};
+
+}  // namespace
+
+std::string_view to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::connect:
+      return "connect";
+    case ErrorKind::read:
+      return "read";
+    case ErrorKind::write:
+      return "write";
+    case ErrorKind::timeout:
+      return "timeout";
+    case ErrorKind::malformed:
+      return "malformed";
+  }
+  return "?";
+}
+
+std::string build_request(const HttpRequest& request) {
+  std::string out = request.method + " " + request.target + " HTTP/1.1\r\n";
+  bool has_host = false;
+  for (const auto& header : request.headers)
+    has_host = has_host || http::iequals(header.substr(0, header.find(':')), "host");
+  if (!has_host) out += "Host: " + request.authority + "\r\n";
+  for (const auto& header : request.headers)
+    out += header + "\r\n";
+  const bool takes_body =
+      request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!request.body.empty() || takes_body) {
+    out += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  }
+  if (!request.keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += request.body;
+  return out;
+}
+
+void Results::merge(const Results& other) {
+  latency.merge(other.latency);
+  connect.merge(other.connect);
+  first_byte.merge(other.first_byte);
+  requests += other.requests;
+  bytes += other.bytes;
+  for (std::size_t i = 0; i < statuses.size(); ++i)
+    statuses[i] += other.statuses[i];
+  for (std::size_t i = 0; i < kErrorKinds; ++i) {
+    error_counts[i] += other.error_counts[i];
+    if (first_errors[i].empty()) first_errors[i] = other.first_errors[i];
+  }
+  if (other.per_second.size() > per_second.size()) per_second.resize(other.per_second.size(), 0);
+  for (std::size_t i = 0; i < other.per_second.size(); ++i)
+    per_second[i] += other.per_second[i];
+  elapsed = std::max(elapsed, other.elapsed);
+}
+
+std::uint64_t Results::errors() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto count : error_counts)
+    total += count;
+  return total;
+}
+
+std::uint64_t Results::non_success() const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t status = 0; status < statuses.size(); ++status)
+    if (status < 200 || status >= 400) total += statuses[status];
+  return total;
+}
+
+Results run_load(const LoadOptions& options,
+                 const std::function<void(const Progress&, Seconds)>& tick, Seconds tick_every) {
+  Shared shared(options);
+  const std::size_t threads =
+      std::max<std::size_t>(1, std::min(options.threads, options.connections));
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t t = 0; t < threads; ++t) {
+    const std::size_t first = options.connections * t / threads;
+    const std::size_t last = options.connections * (t + 1) / threads;
+    workers.push_back(std::make_unique<Worker>(shared, first, last - first));
+  }
+  std::mutex mutex;
+  std::condition_variable done;
+  std::size_t finished = 0;
+  {
+    std::vector<std::jthread> running;
+    for (auto& worker : workers) {
+      running.emplace_back([&worker, &mutex, &done, &finished] {
+        worker->run();
+        const std::lock_guard lock(mutex);
+        ++finished;
+        done.notify_one();
+      });
+    }
+    std::unique_lock lock(mutex);
+    while (!done.wait_for(lock, tick_every, [&] { return finished == threads; })) {
+      lock.unlock();
+      if (tick) tick(shared.progress, Clock::now() - shared.start);
+      lock.lock();
+    }
+  }
+  Results total;
+  for (const auto& worker : workers)
+    total.merge(worker->results());
+  return total;
+}
+
+void ReadBuffer::consume(std::size_t count) noexcept {
+  begin_ += count;
+  if (begin_ == end_) begin_ = end_ = 0;
+}
+
+std::span<char> ReadBuffer::space() noexcept {
+  if (end_ == data_.size() && begin_ > 0) {
+    std::copy(data_.begin() + static_cast<std::ptrdiff_t>(begin_),
+              data_.begin() + static_cast<std::ptrdiff_t>(end_), data_.begin());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  return std::span(data_).subspan(end_);
+}
+
+ResponseReader::ResponseReader(std::string_view method) {
+  parser_.set_request_method(method);
+}
+
+ResponseReader::Step ResponseReader::advance(ReadBuffer& buffer) noexcept {
+  while (stage_ == Stage::head) {
+    const auto status = parser_.parse(buffer.pending());
+    if (status == ParseStatus::incomplete) return Step::more;
+    if (status == ParseStatus::error) {
+      error_ = parser_.error();
+      return Step::error;
+    }
+    const auto& response = parser_.response();
+    status_ = response.status;
+    keep_alive_ = response.keep_alive && response.body != http::BodyKind::until_close;
+    kind_ = response.body;
+    remaining_ = response.content_length;
+    buffer.consume(response.head_size);
+    parser_.reset();
+    // An interim response (100 Continue): the real one follows for the same request.
+    if (status_ >= 100 && status_ < 200 && status_ != 101) continue;
+    stage_ = Stage::body;
+    chunked_.reset();
+  }
+  return stage_ == Stage::done ? Step::done : body(buffer);
+}
+
+ResponseReader::Step ResponseReader::body(ReadBuffer& buffer) noexcept {
+  switch (kind_) {
+    case http::BodyKind::none:
+      break;
+    case http::BodyKind::length: {
+      const auto take = std::min<std::uint64_t>(remaining_, buffer.pending().size());
+      buffer.consume(static_cast<std::size_t>(take));
+      remaining_ -= take;
+      if (remaining_ > 0) return Step::more;
+      break;
+    }
+    case http::BodyKind::chunked:
+      for (;;) {
+        const auto step = chunked_.decode(buffer.pending());
+        buffer.consume(step.consumed);
+        if (step.status == ParseStatus::error) {
+          error_ = chunked_.error();
+          return Step::error;
+        }
+        if (step.status == ParseStatus::complete) break;
+        if (step.consumed == 0) return Step::more;
+      }
+      break;
+    case http::BodyKind::until_close:
+      buffer.consume(buffer.pending().size());
+      return Step::more;
+  }
+  stage_ = Stage::done;
+  return Step::done;
+}
+
+bool ResponseReader::finish_at_close() noexcept {
+  if (stage_ != Stage::body || kind_ != http::BodyKind::until_close) return false;
+  stage_ = Stage::done;
+  return true;
+}
+
+void ResponseReader::reset() noexcept {
+  stage_ = Stage::head;
+  parser_.reset();
+  chunked_.reset();
+  error_ = http::ParseError::none;
+}
+
+}  // namespace sockit::tools::load
