@@ -224,7 +224,7 @@ Task<Result<Stream>> connect(EventLoop& loop, Address address,
   if (!endpoints) co_return endpoints.error();
   std::error_code failure;
   for (const auto& endpoint : *endpoints) {
-    auto socket = Socket::try_create(endpoint.family(), Type::stream);
+    auto socket = Socket::try_create_nonblocking(endpoint.family(), Type::stream);
     if (!socket) {
       failure = socket.error();
       continue;

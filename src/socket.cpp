@@ -111,6 +111,12 @@ Result<Socket> Socket::try_create(Family family, Type type, int protocol) noexce
   return socket;
 }
 
+Result<Socket> Socket::try_create_nonblocking(Family family, Type type, int protocol) noexcept {
+  auto fd = sys::socket(static_cast<int>(family), static_cast<int>(type) | SOCK_NONBLOCK, protocol);
+  if (!fd) return fd.error();
+  return from_fd(Fd(*fd), family, type, protocol, Duration(0));
+}
+
 Socket Socket::from_fd(Fd fd, Family family, Type type, int protocol, Timeout timeout) noexcept {
   Socket socket(std::move(fd), family, type, protocol);
   socket.timeout_ = timeout;

@@ -69,6 +69,10 @@ class Socket {
   // The noexcept form of the constructor.
   static Result<Socket> try_create(Family family = Family::inet, Type type = Type::stream,
                                    int protocol = 0) noexcept;
+  // A non-blocking socket (timeout 0), as Python's SOCK_NONBLOCK type flag makes one: born
+  // so (SOCK_NONBLOCK), with no fcntl, which is what an event loop's connects want.
+  static Result<Socket> try_create_nonblocking(Family family = Family::inet,
+                                               Type type = Type::stream, int protocol = 0) noexcept;
   // Adopts fd whose family, type and blocking mode the caller knows (fresh from accept4,
   // say), without asking the kernel; timeout must match the descriptor's O_NONBLOCK state.
   static Socket from_fd(Fd fd, Family family, Type type, int protocol, Timeout timeout) noexcept;

@@ -181,7 +181,7 @@ class Worker {
 
   // Connects streams_[slot] to endpoint; records the connect time.
   Task<std::error_code> open(std::size_t slot, const Endpoint& endpoint) {
-    auto socket = Socket::try_create(endpoint.family(), Type::stream);
+    auto socket = Socket::try_create_nonblocking(endpoint.family(), Type::stream);
     if (!socket) co_return socket.error();
     auto& stream = streams_[slot];
     stream.emplace(loop_, std::move(*socket));
@@ -190,9 +190,10 @@ class Worker {
       stream->close();
       co_return failed;
     }
-    // Requests go out at once; Nagle would hold back every pipelined or echoed write.
+    // Pipelined requests go out as soon as a reply frees their place; Nagle would hold them
+    // back. One request at a time meets no unacknowledged data, so it goes out regardless.
     const auto on = opt::no_delay{true}.encode();
-    if (endpoint.family() != Family::local) {
+    if (options_.pipeline > 1 && endpoint.family() != Family::local) {
       if (auto failed = stream->socket().try_setsockopt(opt::no_delay::level, opt::no_delay::name,
                                                         &on, sizeof on)) {
         stream->close();
