@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# Static HTTP servers side by side, in one run on this machine: `sockit serve http` against
+# nginx with the same number of workers (1 and 2), both serving the same directory: a page of
+# about 400 bytes through wrk with keep-alive and through ab without it, and a 1 MiB file
+# through wrk; then against `python3 -m http.server` with ab on the page; then the request
+# parser's microbenchmark, if it is built. Every figure is the median of three runs, the two
+# servers taking turns. Prints one table: each scenario's figure for sockit and for the other
+# side, the ratio sockit/other, and whether higher or lower is better.
+# The machine is shared and noisy: compare the ratios of one run, repeat, quote medians.
+#
+# Usage: bench/http.sh BUILD_DIR   (a Release build; the parser row needs SOCKIT_BENCH=ON)
+set -euo pipefail
+
+build=${1:?usage: bench/http.sh SOCKIT_BUILD_DIR}
+sockit=$build/tools/sockit
+parser_bench=$build/bench/http_parser_bench
+
+seconds=3          # each wrk run
+ab_requests=20000  # each ab run against sockit and nginx
+python_requests=1000  # each ab run against python and sockit
+repeats=3          # runs per scenario and server; the median is reported
+start_limit=10     # seconds a server gets to announce itself or answer
+stop_limit=5       # seconds a process gets to exit after SIGTERM, before SIGKILL
+
+if [[ ! -x $sockit ]]; then
+  echo "http.sh: $sockit is not built" >&2
+  exit 2
+fi
+for tool in nginx wrk ab curl python3 sha256sum; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "http.sh: $tool is not installed (scripts/setup-deps installs it)" >&2
+    exit 2
+  fi
+done
+
+tmp=$(mktemp -d)
+live=()       # processes started here and not yet stopped
+failures=0
+
+exited() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+  stat=${stat##*) }
+  [[ ${stat%% *} == Z ]]
+}
+
+forget() {
+  local pid=$1 kept=() other
+  for other in "${live[@]}"; do [[ $other == "$pid" ]] || kept+=("$other"); done
+  live=("${kept[@]}")
+}
+
+# SIGTERM, up to stop_limit seconds for the process to exit, then SIGKILL; returns its status.
+stop() {
+  local pid=$1 status=0 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < stop_limit * 10; i++)); do
+    exited "$pid" && break
+    sleep 0.1
+  done
+  if ! exited "$pid"; then
+    echo "http.sh: process $pid still running ${stop_limit}s after SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" || status=$?
+  forget "$pid"
+  return "$status"
+}
+
+cleanup() {
+  local pid
+  trap '' INT TERM
+  for pid in "${live[@]}"; do stop "$pid" || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
+# foreground command has ended, so the load clients run in the background under `wait`
+# (bounded), which a signal interrupts.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The served directory. nginx's workers run as nobody when the script runs as root, so the
+# tree must be readable by all.
+root=$tmp/root
+mkdir -p "$root"
+chmod 755 "$tmp" "$root"
+cat >"$root/page.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>sockit bench page</title>
+<link rel="stylesheet" href="/style.css">
+</head>
+<body>
+<h1>A small static page</h1>
+<p>About four hundred bytes of HTML, the size of a typical small document or API answer,
+served from disk by each server in turn. The load client asks for it again and again.</p>
+<p><a href="/big.bin">One mebibyte of random bytes</a></p>
+</body>
+</html>
+EOF
+head -c 1048576 /dev/urandom >"$root/big.bin"
+chmod 644 "$root/page.html" "$root/big.bin"
+
+# Reads sockit serve's announcement from descriptor $1: "listening http tcp ADDRESS ..." lines,
+# then "ready". Prints the port of the http listener.
+announce_sockit() {
+  local line port='' deadline=$((SECONDS + start_limit))
+  while ((SECONDS < deadline)) && IFS= read -r -t "$start_limit" -u "$1" line; do
+    if [[ $line =~ ^listening[[:space:]]+([^[:space:]]+)[[:space:]]+tcp[[:space:]]+([^[:space:]]+) ]] &&
+      [[ ${BASH_REMATCH[1]} == http ]]; then
+      port=${BASH_REMATCH[2]##*:}
+    elif [[ $line == ready* ]]; then
+      [[ -n $port ]] && echo "$port"
+      return
+    fi
+  done
+  return 1
+}
+
+# Reads http.server's announcement from descriptor $1: "Serving HTTP on ADDRESS port N ...".
+announce_python() {
+  local line
+  IFS= read -r -t "$start_limit" -u "$1" line || return 1
+  [[ $line =~ ^Serving\ HTTP\ on\ [^[:space:]]+\ port\ ([0-9]+) ]] || return 1
+  echo "${BASH_REMATCH[1]}"
+}
+
+# Starts a server with stdout on a FIFO and reads its announcement with the function $2; sets
+# server_pid and server_port. Later output is copied to a file so that the server never
+# blocks on a full pipe.
+start_server() {
+  local name=$1 announce=$2 fifo=$tmp/$1.fifo out
+  shift 2
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  "$@" >"$fifo" 2>"$tmp/$name.err" &
+  server_pid=$!
+  live+=("$server_pid")
+  exec {out}<"$fifo"
+  if ! server_port=$("$announce" "$out"); then
+    echo "http.sh: $name did not announce its port within ${start_limit}s: $*" >&2
+    cat "$tmp/$name.err" >&2
+    exit 1
+  fi
+  cat <&"$out" >>"$tmp/$name.out" &
+  exec {out}<&-
+}
+
+start_sockit() {
+  start_server sockit announce_sockit "$sockit" serve http --bind 127.0.0.1 --http-port 0 \
+    --root "$root" --threads "$1"
+}
+
+# http.server is a ThreadingHTTPServer (a thread per connection, all under one GIL) that
+# answers HTTP/1.0 and closes each connection. -u: it announces its port through a pipe. It
+# logs every request to stderr, which it cannot be told not to do. Its listen backlog is 5:
+# under 50 concurrent connects the kernel drops SYNs, the clients send them again after 1 s
+# and more, and some runs take many times longer than others; its figure includes that.
+start_python() {
+  start_server python announce_python python3 -u -m http.server --bind 127.0.0.1 \
+    --directory "$root" 0
+}
+
+# A port nobody listens on now, for nginx, which cannot report the port it got for port 0.
+free_port() {
+  python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# nginx with $1 workers, no daemon, everything (pid, logs, temp files) under its own prefix.
+# Settings beyond the defaults, those of a typical tuned static-file config:
+#   sendfile on                 file bodies go from the page cache to the socket in the kernel
+#                               (sockit sends files with sendfile too)
+#   tcp_nopush on               headers and the start of the file leave in full segments
+#   keepalive_requests 100000   a keep-alive connection is not closed after 1000 requests
+#                               (sockit has no such limit)
+#   access_log off              sockit logs nothing without -v; errors still go to a file
+#   listen ... reuseport        one listening socket per worker, spread by the kernel: what
+#                               sockit does with more than one thread
+start_nginx() {
+  local workers=$1 prefix=$tmp/nginx port i
+  port=$(free_port)
+  mkdir -p "$prefix"
+  cat >"$prefix/nginx.conf" <<EOF
+worker_processes $workers;
+daemon off;
+pid $prefix/nginx.pid;
+error_log $prefix/error.log error;
+events {
+    worker_connections 4096;
+}
+http {
+    types {
+        text/html html;
+    }
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    server {
+        listen 127.0.0.1:$port reuseport;
+        root $root;
+    }
+}
+EOF
+  nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" \
+    >"$tmp/nginx.out" 2>"$tmp/nginx.err" &
+  server_pid=$!
+  live+=("$server_pid")
+  server_port=$port
+  for ((i = 0; i < start_limit * 10; i++)); do
+    if exited "$server_pid"; then break; fi
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then return; fi
+    sleep 0.1
+  done
+  echo "http.sh: nginx did not answer on port $port within ${start_limit}s" >&2
+  cat "$tmp/nginx.err" "$prefix/error.log" >&2 2>/dev/null || true
+  exit 1
+}
+
+# Stops server $1 (pid $2); its exit status must be $3 (0 unless told: python dies of the
+# SIGTERM, 143).
+stop_server() {
+  local name=$1 pid=$2 expected=${3:-0} status=0
+  if exited "$pid"; then
+    echo "http.sh: $name (pid $pid) exited during the run" >&2
+    cat "$tmp/$name.err" >&2
+    failures=$((failures + 1))
+  fi
+  stop "$pid" || status=$?
+  if ((status != expected)); then
+    echo "http.sh: $name (pid $pid) exited with status $status" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+# Fetches page.html and big.bin from the server at port $2 with curl and compares their
+# SHA-256 with the files': a benchmark of the wrong bytes is worthless.
+verify_content() {
+  local name=$1 port=$2 file want got
+  for file in page.html big.bin; do
+    want=$(sha256sum <"$root/$file")
+    got=$(curl -sf --max-time 10 "http://127.0.0.1:$port/$file" | sha256sum) || got=failed
+    if [[ $got != "$want" ]]; then
+      echo "http.sh: $name served /$file wrong: sha256 ${got%% *}, file ${want%% *}" >&2
+      exit 1
+    fi
+  done
+}
+
+# A wrk duration ("812.00us", "1.52ms", "2.01s") in milliseconds.
+milliseconds() {
+  awk -v d="$1" 'BEGIN {
+    n = d + 0; unit = d; sub(/^[0-9.]+/, "", unit)
+    if (unit == "us") n /= 1000; else if (unit == "s") n *= 1000; else if (unit == "m") n *= 60000
+    else if (unit != "ms") { print "ERR"; exit }
+    printf "%.3f\n", n }'
+}
+
+# A wrk amount per second ("1.02GB", "512.30MB") in MiB (wrk counts in powers of 1024).
+mebibytes() {
+  awk -v a="$1" 'BEGIN {
+    n = a + 0; unit = a; sub(/^[0-9.]+/, "", unit)
+    if (unit == "B") n /= 1048576; else if (unit == "KB") n /= 1024
+    else if (unit == "GB") n *= 1024; else if (unit == "TB") n *= 1048576
+    else if (unit != "MB") { print "ERR"; exit }
+    printf "%.1f\n", n }'
+}
+
+# Runs "$2..." in the background for at most $1 seconds, output in $tmp/load.out, and
+# waits for it; returns its status.
+bounded() {
+  local limit=$1 pid status=0
+  shift
+  timeout -k 5 "$limit" "$@" >"$tmp/load.out" 2>&1 &
+  pid=$!
+  live+=("$pid")
+  wait "$pid" || status=$?
+  forget "$pid"
+  return "$status"
+}
+
+# One wrk run: name port threads conns path. Sets result to "REQUESTS_PER_S P99_MS MIB_PER_S",
+# or to ERR when wrk failed or saw errors or non-2xx answers.
+run_wrk() {
+  local name=$1 port=$2 threads=$3 conns=$4 path=$5 out=$tmp/load.out status=0 rate p99 transfer
+  bounded $((seconds + 30)) wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency \
+    "http://127.0.0.1:$port$path" || status=$?
+  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$out")
+  transfer=$(awk '/^Transfer\/sec:/ { print $2 }' "$out")
+  echo "  $name: ${rate:-?} req/s, p99 ${p99:-?}, ${transfer:-?}/s" >&2
+  if [[ $status != 0 || -z $rate || -z $p99 || -z $transfer ]] ||
+    grep -qE 'Non-2xx|Socket errors' "$out"; then
+    echo "  wrk failed (status $status):" >&2
+    sed 's/^/    /' "$out" >&2
+    result=ERR
+    return
+  fi
+  result="$rate $(milliseconds "$p99") $(mebibytes "$transfer")"
+}
+
+# One ab run without keep-alive: name port conns requests path. Sets result to the requests
+# per second, or to ERR when ab failed or counted a failed or non-2xx request.
+run_ab() {
+  local name=$1 port=$2 conns=$3 requests=$4 path=$5 out=$tmp/load.out status=0 rate
+  bounded 120 ab -q -c "$conns" -n "$requests" "http://127.0.0.1:$port$path" || status=$?
+  rate=$(awk '/^Requests per second:/ { print $4 }' "$out")
+  echo "  $name: ${rate:-?} req/s" >&2
+  if [[ $status != 0 || -z $rate ]] || ! grep -qE '^Failed requests: +0$' "$out" ||
+    grep -q 'Non-2xx' "$out"; then
+    echo "  ab failed (status $status):" >&2
+    sed 's/^/    /' "$out" >&2
+    result=ERR
+    return
+  fi
+  result=$rate
+}
+
+# The median of the numbers on stdin, one a line, or ERR if any line is ERR.
+median() {
+  sort -g | awk '$1 == "ERR" { err = 1 } { v[NR] = $1 } END {
+    if (err || NR == 0) print "ERR"
+    else if (NR % 2) print v[(NR + 1) / 2]
+    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+scenarios=()
+ours=()
+theirs=()
+better=()
+
+record() {
+  scenarios+=("$1")
+  ours+=("$2")
+  theirs+=("$3")
+  better+=("$4")
+  [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
+}
+
+# Field $1 (1-based) of each line of $2, ERR for the lines that are ERR.
+column() {
+  awk -v f="$1" '{ print ($1 == "ERR") ? "ERR" : $f }' <<<"$2"
+}
+
+# Runs "$4 NAME PORT $5..." (which sets result) repeats times against ours (port $1) and theirs (named $2, port
+# $3), taking turns and changing who goes first each round. Leaves the results, one line per
+# run, in our_runs and their_runs.
+interleave() {
+  local our_port=$1 their_name=$2 their_port=$3 command=$4 round
+  shift 4
+  our_runs='' their_runs=''
+  for ((round = 0; round < repeats; round++)); do
+    if ((round % 2 == 0)); then
+      "$command" sockit "$our_port" "$@"
+      our_runs+=$result$'\n'
+      "$command" "$their_name" "$their_port" "$@"
+      their_runs+=$result$'\n'
+    else
+      "$command" "$their_name" "$their_port" "$@"
+      their_runs+=$result$'\n'
+      "$command" sockit "$our_port" "$@"
+      our_runs+=$result$'\n'
+    fi
+  done
+  our_runs=${our_runs%$'\n'} their_runs=${their_runs%$'\n'}
+}
+
+# Records field $2 of the runs in our_runs and their_runs as scenario $1, $3 being better.
+record_median() {
+  record "$1" "$(column "$2" "$our_runs" | median)" "$(column "$2" "$their_runs" | median)" "$3"
+}
+
+# Every scenario against nginx, sockit and nginx each with $1 workers.
+nginx_scenarios() {
+  local workers=$1 our_pid our_port their_pid their_port
+  start_sockit "$workers"
+  our_pid=$server_pid our_port=$server_port
+  start_nginx "$workers"
+  their_pid=$server_pid their_port=$server_port
+  verify_content sockit "$our_port"
+  verify_content nginx "$their_port"
+
+  local conns=$((50 * workers)) label
+  label="${workers}w: page.html keep-alive, wrk -t$workers -c$conns"
+  echo "$label" >&2
+  interleave "$our_port" nginx "$their_port" run_wrk "$workers" "$conns" /page.html
+  record_median "$label (req/s) vs nginx" 1 higher
+  record_median "$label (p99 ms) vs nginx" 2 lower
+
+  label="${workers}w: page.html no keep-alive, ab -c 50 -n $ab_requests"
+  echo "$label" >&2
+  interleave "$our_port" nginx "$their_port" run_ab 50 "$ab_requests" /page.html
+  record_median "$label (req/s) vs nginx" 1 higher
+
+  conns=$((10 * workers))
+  label="${workers}w: big.bin 1 MiB keep-alive, wrk -t$workers -c$conns"
+  echo "$label" >&2
+  interleave "$our_port" nginx "$their_port" run_wrk "$workers" "$conns" /big.bin
+  record_median "$label (MiB/s) vs nginx" 3 higher
+
+  stop_server nginx "$their_pid"
+  stop_server sockit "$our_pid"
+}
+
+# The small page without keep-alive against python3 -m http.server, sockit on one thread.
+python_scenario() {
+  local our_pid our_port their_pid their_port
+  local label="1w: page.html no keep-alive, ab -c 50 -n $python_requests"
+  start_sockit 1
+  our_pid=$server_pid our_port=$server_port
+  start_python
+  their_pid=$server_pid their_port=$server_port
+  verify_content sockit "$our_port"
+  verify_content python "$their_port"
+  echo "$label" >&2
+  interleave "$our_port" python "$their_port" run_ab 50 "$python_requests" /page.html
+  record_median "$label (req/s) vs python" 1 higher
+  stop_server python "$their_pid" 143
+  stop_server sockit "$our_pid"
+}
+
+# The parser microbenchmark: one row per benchmark, its bytes per second in GB/s against the
+# target of 1 GB/s.
+parser_scenario() {
+  local json=$tmp/parser.json name rate
+  if [[ ! -x $parser_bench ]]; then
+    echo "http.sh: $parser_bench is not built; no parser figures" >&2
+    record "parser: http_parser_bench not built (GB/s) vs target" "n/a" 1 higher
+    return
+  fi
+  echo "parser: $parser_bench" >&2
+  if ! bounded 300 "$parser_bench" --benchmark_min_time=0.5 --benchmark_out="$json" \
+    --benchmark_out_format=json; then
+    sed 's/^/    /' "$tmp/load.out" >&2
+    record "parser: http_parser_bench failed (GB/s) vs target" ERR 1 higher
+    return
+  fi
+  sed 's/^/    /' "$tmp/load.out" >&2
+  while read -r name rate; do
+    record "parser: $name (GB/s) vs target" "$rate" 1 higher
+  done < <(python3 -c 'import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if "bytes_per_second" in b:
+        print(b["name"], "%.2f" % (b["bytes_per_second"] / 1e9))' "$json")
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+}
+
+print_table() {
+  local i
+  printf '%-72s %10s %10s %6s  %s\n' scenario sockit other ratio better
+  for i in "${!scenarios[@]}"; do
+    printf '%-72s %10s %10s %6s  %s\n' "${scenarios[i]}" "${ours[i]}" "${theirs[i]}" \
+      "$(ratio "${ours[i]}" "${theirs[i]}")" "${better[i]}"
+  done
+}
+
+echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+  "Linux $(uname -r); $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(python3 --version);" \
+  "${seconds}s per wrk run, median of $repeats"
+
+nginx_scenarios 1
+nginx_scenarios 2
+python_scenario
+parser_scenario
+
+print_table
+if ((failures > 0)); then
+  echo "http.sh: ${failures} run(s) failed; see the messages above" >&2
+  exit 1
+fi

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Load generators side by side, in one run on this machine: `sockit bench` against wrk and ab,
+# all driving the same nginx (its own config, a free port, a page of about 400 bytes), with
+# the same threads and connections:
+#   keep-alive      wrk -t1 -c50 and -t2 -c100 for a few seconds; ab -k -c 50 -n 100000
+#   no keep-alive   ab -c 50 -n 100000; wrk -t1 -c50 with "Connection: close"
+# For each: the requests/s the generator achieved and the generator's own CPU time (user +
+# system, from /usr/bin/time) per request. Every figure is the median of three runs, the
+# generators taking turns. Prints one table: sockit's figure, the other's, the ratio
+# sockit/other, and whether higher or lower is better.
+# The machine is shared and noisy: compare the ratios of one run, repeat, quote medians.
+#
+# Usage: bench/loadgen.sh BUILD_DIR   (a Release build; nothing is built here)
+set -euo pipefail
+
+build=${1:?usage: bench/loadgen.sh SOCKIT_BUILD_DIR}
+sockit=$build/tools/sockit
+
+seconds=3           # each wrk-style run
+requests=100000     # each ab-style run
+repeats=3           # runs per scenario and generator; the median is reported
+start_limit=10      # seconds nginx gets to answer
+stop_limit=5        # seconds a process gets to exit after SIGTERM, before SIGKILL
+
+if [[ ! -x $sockit ]]; then
+  echo "loadgen.sh: $sockit is not built" >&2
+  exit 2
+fi
+for tool in nginx wrk ab curl python3 /usr/bin/time; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "loadgen.sh: $tool is not installed (scripts/setup-deps installs it)" >&2
+    exit 2
+  fi
+done
+
+tmp=$(mktemp -d)
+live=()       # processes started here and not yet stopped
+failures=0
+
+exited() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+  stat=${stat##*) }
+  [[ ${stat%% *} == Z ]]
+}
+
+forget() {
+  local pid=$1 kept=() other
+  for other in "${live[@]}"; do [[ $other == "$pid" ]] || kept+=("$other"); done
+  live=("${kept[@]}")
+}
+
+# SIGTERM, up to stop_limit seconds for the process to exit, then SIGKILL; returns its status.
+stop() {
+  local pid=$1 status=0 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < stop_limit * 10; i++)); do
+    exited "$pid" && break
+    sleep 0.1
+  done
+  if ! exited "$pid"; then
+    echo "loadgen.sh: process $pid still running ${stop_limit}s after SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" || status=$?
+  forget "$pid"
+  return "$status"
+}
+
+cleanup() {
+  local pid
+  trap '' INT TERM
+  for pid in "${live[@]}"; do stop "$pid" || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
+# foreground command has ended, so the generators run in the background under `wait`
+# (bounded), which a signal interrupts.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The served page. nginx's workers run as nobody when the script runs as root, so the tree
+# must be readable by all.
+root=$tmp/root
+mkdir -p "$root"
+chmod 755 "$tmp" "$root"
+python3 -c 'print("<!DOCTYPE html>\n<title>sockit bench page</title>\n<p>" + "x" * 340 + "</p>")' \
+  >"$root/page.html"
+chmod 644 "$root/page.html"
+
+# A port nobody listens on now, for nginx, which cannot report the port it got for port 0.
+free_port() {
+  python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# nginx with one worker per CPU, no daemon, everything under its own prefix; keep-alive
+# connections are never closed for their request count, and nothing is logged.
+start_nginx() {
+  local prefix=$tmp/nginx port i
+  port=$(free_port)
+  mkdir -p "$prefix"
+  cat >"$prefix/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $prefix/nginx.pid;
+error_log $prefix/error.log error;
+events {
+    worker_connections 4096;
+}
+http {
+    types {
+        text/html html;
+    }
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    server {
+        listen 127.0.0.1:$port reuseport;
+        root $root;
+    }
+}
+EOF
+  nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" \
+    >"$tmp/nginx.out" 2>"$tmp/nginx.err" &
+  nginx_pid=$!
+  live+=("$nginx_pid")
+  url=http://127.0.0.1:$port/page.html
+  for ((i = 0; i < start_limit * 10; i++)); do
+    if exited "$nginx_pid"; then break; fi
+    if curl -sf -o /dev/null --max-time 1 "$url"; then return; fi
+    sleep 0.1
+  done
+  echo "loadgen.sh: nginx did not answer on port $port within ${start_limit}s" >&2
+  cat "$tmp/nginx.err" "$prefix/error.log" >&2 2>/dev/null || true
+  exit 1
+}
+
+# Runs "$2..." under /usr/bin/time in the background for at most $1 seconds, output in
+# $tmp/load.out, its user and system seconds in $tmp/cpu; returns its status.
+bounded() {
+  local limit=$1 pid status=0
+  shift
+  timeout -k 5 "$limit" /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$@" >"$tmp/load.out" 2>&1 &
+  pid=$!
+  live+=("$pid")
+  wait "$pid" || status=$?
+  forget "$pid"
+  return "$status"
+}
+
+# Sets result to "REQUESTS_PER_S CPU_US_PER_REQUEST" from the rate and request count given
+# and $tmp/cpu, or to ERR when the run failed ($1 nonzero) or a figure is missing.
+finish() {
+  local status=$1 name=$2 rate=$3 count=$4
+  if [[ $status != 0 || -z $rate || -z $count || $count == 0 ]]; then
+    echo "  $name failed (status $status):" >&2
+    sed 's/^/    /' "$tmp/load.out" >&2
+    result=ERR
+    return
+  fi
+  result="$(awk -v r="$rate" -v n="$count" '{ printf "%.0f %.2f\n", r, ($1 + $2) * 1e6 / n }' "$tmp/cpu")"
+  echo "  $name: $rate req/s, ${result#* } us CPU/request" >&2
+}
+
+# sockit bench ARGS...: its JSON report; errors make the run fail.
+run_sockit() {
+  local status=0 rate count
+  bounded 300 "$sockit" bench --json "$@" "$url" || status=$?
+  read -r rate count < <(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+ok = r["error_total"] == 0 and list(r["status_codes"]) == ["200"]
+print(r["requests_per_second"] if ok else "", r["requests"])' "$tmp/load.out" 2>/dev/null) || true
+  finish "$status" sockit "$rate" "$count"
+}
+
+# wrk ARGS...: failed on socket errors or non-2xx answers.
+run_wrk() {
+  local status=0 rate count
+  bounded 300 wrk "$@" "$url" || status=$?
+  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/load.out")
+  count=$(awk '/requests in/ { print $1 }' "$tmp/load.out")
+  if grep -qE 'Non-2xx|Socket errors' "$tmp/load.out"; then status=1; fi
+  finish "$status" wrk "$rate" "$count"
+}
+
+# ab ARGS...: failed unless every request succeeded.
+run_ab() {
+  local status=0 rate count
+  bounded 300 ab -q "$@" "$url" || status=$?
+  rate=$(awk '/^Requests per second:/ { print $4 }' "$tmp/load.out")
+  count=$(awk '/^Complete requests:/ { print $3 }' "$tmp/load.out")
+  if ! grep -qE '^Failed requests: +0$' "$tmp/load.out" || grep -q 'Non-2xx' "$tmp/load.out"; then
+    status=1
+  fi
+  finish "$status" ab "$rate" "$count"
+}
+
+# The median of the numbers on stdin, one a line, or ERR if any line is ERR.
+median() {
+  sort -g | awk '$1 == "ERR" { err = 1 } { v[NR] = $1 } END {
+    if (err || NR == 0) print "ERR"
+    else if (NR % 2) print v[(NR + 1) / 2]
+    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Field $1 of each line of $2, ERR for the lines that are ERR.
+column() {
+  awk -v f="$1" '{ print ($1 == "ERR") ? "ERR" : $f }' <<<"$2"
+}
+
+scenarios=()
+ours=()
+theirs=()
+better=()
+
+record() {
+  scenarios+=("$1")
+  ours+=("$2")
+  theirs+=("$3")
+  better+=("$4")
+  [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
+}
+
+# compare LABEL OTHER "SOCKIT_ARGS" "OTHER_ARGS" (arguments separated by ";", so that one
+# may hold a space): repeats runs of each, taking turns and changing who goes first each
+# round; records the medians of requests/s and CPU/request.
+compare() {
+  local label=$1 other=$2 our_args their_args round our_runs='' their_runs=''
+  IFS=';' read -r -a our_args <<<"$3"
+  IFS=';' read -r -a their_args <<<"$4"
+  echo "$label" >&2
+  for ((round = 0; round < repeats; round++)); do
+    if ((round % 2 == 0)); then
+      run_sockit "${our_args[@]}"
+      our_runs+=$result$'\n'
+      "run_$other" "${their_args[@]}"
+      their_runs+=$result$'\n'
+    else
+      "run_$other" "${their_args[@]}"
+      their_runs+=$result$'\n'
+      run_sockit "${our_args[@]}"
+      our_runs+=$result$'\n'
+    fi
+  done
+  our_runs=${our_runs%$'\n'} their_runs=${their_runs%$'\n'}
+  record "$label (req/s) vs $other" "$(column 1 "$our_runs" | median)" \
+    "$(column 1 "$their_runs" | median)" higher
+  record "$label (CPU us/req) vs $other" "$(column 2 "$our_runs" | median)" \
+    "$(column 2 "$their_runs" | median)" lower
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+}
+
+print_table() {
+  local i
+  printf '%-62s %10s %10s %6s  %s\n' scenario sockit other ratio better
+  for i in "${!scenarios[@]}"; do
+    printf '%-62s %10s %10s %6s  %s\n' "${scenarios[i]}" "${ours[i]}" "${theirs[i]}" \
+      "$(ratio "${ours[i]}" "${theirs[i]}")" "${better[i]}"
+  done
+}
+
+start_nginx
+echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+  "Linux $(uname -r); $(nginx -v 2>&1 | sed 's/^nginx version: //'), one worker per CPU;" \
+  "median of $repeats"
+
+compare "keep-alive -t1 -c50 ${seconds}s" wrk "-t1;-c50;-d${seconds}s" "-t1;-c50;-d${seconds}s"
+compare "keep-alive -t2 -c100 ${seconds}s" wrk "-t2;-c100;-d${seconds}s" "-t2;-c100;-d${seconds}s"
+compare "keep-alive -c 50 -n $requests" ab "-c50;-n$requests" "-k;-c50;-n$requests"
+compare "no keep-alive -c 50 -n $requests" ab "--no-keepalive;-c50;-n$requests" \
+  "-c50;-n$requests"
+compare "no keep-alive -t1 -c50 ${seconds}s" wrk "--no-keepalive;-t1;-c50;-d${seconds}s" \
+  "-t1;-c50;-d${seconds}s;-H;Connection: close"
+
+stop "$nginx_pid" || true
+print_table
+if ((failures > 0)); then
+  echo "loadgen.sh: ${failures} figure(s) missing; see the messages above" >&2
+  exit 1
+fi
