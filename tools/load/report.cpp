@@ -9,6 +9,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "sockit/http/static_files.hpp"
+
 namespace sockit::tools::load {
 namespace {
 
@@ -125,29 +127,6 @@ struct Point {
   double y;  // 0 to 1 up the plot
 };
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 double plot_x(double x) {
   return kLeftMargin + x * (kChartWidth - kLeftMargin - kMargin);
 }
@@ -171,14 +150,15 @@ std::string svg_chart(std::string_view id, const std::vector<Point>& points,
     svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1:.1f}" x2="{0:.1f}" y2="{2:.1f}" class="grid"/>)"
                        R"(<text x="{0:.1f}" y="{3:.1f}" text-anchor="middle">{4}</text>)"
                        "\n",
-                       plot_x(x), plot_y(0), plot_y(1), plot_y(0) + 18, html_escape(label));
+                       plot_x(x), plot_y(0), plot_y(1), plot_y(0) + 18,
+                       sockit::http::html_escape(label));
   }
   for (const auto& [y, label] : y_labels) {
     svg += fmt::format(R"(<line x1="{0:.1f}" y1="{2:.1f}" x2="{1:.1f}" y2="{2:.1f}" class="grid"/>)"
                        R"(<text x="{3:.1f}" y="{4:.1f}" text-anchor="end">{5}</text>)"
                        "\n",
                        plot_x(0), plot_x(1), plot_y(y), plot_x(0) - 6, plot_y(y) + 4,
-                       html_escape(label));
+                       sockit::http::html_escape(label));
   }
   std::string path;
   for (const auto& point : points)
@@ -382,12 +362,13 @@ void write_html(std::ostream& out, const ReportContext& context) {
   const Results& results = context.results;
   const std::string title = fmt::format("sockit bench {}", fmt::join(context.urls, " "));
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
-      << html_escape(title) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
-  out << "<h1>" << html_escape(title) << "</h1>\n<p>" << html_escape(load_line(context))
-      << "</p>\n";
+      << sockit::http::html_escape(title) << "</title>\n<style>" << kStyle
+      << "</style>\n</head>\n<body>\n";
+  out << "<h1>" << sockit::http::html_escape(title) << "</h1>\n<p>"
+      << sockit::http::html_escape(load_line(context)) << "</p>\n";
   out << "<table id=\"summary\">\n";
   const auto row = [&out](std::string_view name, const std::string& value) {
-    out << "<tr><td>" << name << "</td><td>" << html_escape(value) << "</td></tr>\n";
+    out << "<tr><td>" << name << "</td><td>" << sockit::http::html_escape(value) << "</td></tr>\n";
   };
   row("Requests", std::to_string(results.requests));
   row("Duration", fmt::format("{:.2f}s", results.elapsed.count()));

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "sockit/http/static_files.hpp"
+
 namespace sockit::tools::scan {
 namespace {
 
@@ -33,32 +35,6 @@ std::string date_text(std::time_t when) {
   char text[64];
   std::strftime(text, sizeof text, "%a %b %d %H:%M:%S %Y", &local);
   return text;
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // The results of each host: [begin, end) ranges of report.results, indexed by host.
@@ -200,7 +176,7 @@ void write_xml(std::ostream& out, const ReportContext& context) {
   out << fmt::format(
       "<nmaprun scanner=\"sockit\" args=\"{}\" start=\"{}\" startstr=\"{}\" version=\"0.1.0\" "
       "xmloutputversion=\"1.05\">\n",
-      xml_escape(context.command_line), context.started, date_text(context.started));
+      sockit::http::html_escape(context.command_line), context.started, date_text(context.started));
   out << fmt::format(
       "<scaninfo type=\"connect\" protocol=\"tcp\" numservices=\"{}\" services=\"{}\"/>\n",
       context.ports.size(), compress_ports(context.ports));
@@ -210,9 +186,11 @@ void write_xml(std::ostream& out, const ReportContext& context) {
     out << fmt::format(
         "<host starttime=\"{}\" endtime=\"{}\"><status state=\"up\" reason=\"user-set\" "
         "reason_ttl=\"0\"/>\n<address addr=\"{}\" addrtype=\"{}\"/>\n<hostnames>\n",
-        context.started, finished, xml_escape(host.address.host()), address_type(host));
+        context.started, finished, sockit::http::html_escape(host.address.host()),
+        address_type(host));
     if (!host.name.empty()) {
-      out << fmt::format("<hostname name=\"{}\" type=\"user\"/>\n", xml_escape(host.name));
+      out << fmt::format("<hostname name=\"{}\" type=\"user\"/>\n",
+                         sockit::http::html_escape(host.name));
     }
     out << "</hostnames>\n<ports>";
     const Counts& counts = report.host_counts[h];
@@ -230,10 +208,12 @@ void write_xml(std::ostream& out, const ReportContext& context) {
           "reason_ttl=\"0\"/>",
           r.port, to_string(r.state), to_string(r.reason));
       if (const auto name = context.services.name(r.port); !name.empty()) {
-        out << fmt::format("<service name=\"{}\" method=\"table\" conf=\"3\"/>", xml_escape(name));
+        out << fmt::format("<service name=\"{}\" method=\"table\" conf=\"3\"/>",
+                           sockit::http::html_escape(name));
       }
       if (context.banner && !r.banner.empty()) {
-        out << fmt::format("<script id=\"banner\" output=\"{}\"/>", xml_escape(r.banner));
+        out << fmt::format("<script id=\"banner\" output=\"{}\"/>",
+                           sockit::http::html_escape(r.banner));
       }
       out << "</port>\n";
     }
@@ -245,8 +225,8 @@ void write_xml(std::ostream& out, const ReportContext& context) {
   out << fmt::format(
       "<runstats><finished time=\"{}\" timestr=\"{}\" summary=\"{}\" elapsed=\"{:.2f}\" "
       "exit=\"success\"/><hosts up=\"{}\" down=\"0\" total=\"{}\"/>\n</runstats>\n</nmaprun>\n",
-      finished, date_text(finished), xml_escape(summary_line(context)), report.elapsed.count(),
-      context.hosts.size(), context.hosts.size());
+      finished, date_text(finished), sockit::http::html_escape(summary_line(context)),
+      report.elapsed.count(), context.hosts.size(), context.hosts.size());
 }
 
 std::string compress_ports(const std::vector<std::uint16_t>& ports) {
