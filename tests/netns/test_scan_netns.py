@@ -26,7 +26,8 @@ OPEN_COUNT = 3
 RESET = range(20010, 20020)    # REJECT --reject-with tcp-reset
 DROP = range(20020, 20030)     # DROP
 CLOSED = range(20030, 20040)   # no rule, nothing listening: the kernel resets
-ICMP = range(30000, 35000)     # REJECT: ICMP port unreachable, rate-limited by the kernel
+ICMP = range(21000, 26000)     # REJECT: ICMP port unreachable, rate-limited by the kernel
+# All of them below the ephemeral range (32768-60999), where the listeners' ports come from.
 # A hang guard for the ICMP scan, not a timing assertion.
 ICMP_SCAN_LIMIT = 120
 
