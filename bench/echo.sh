@@ -26,50 +26,15 @@ for program in "$reference" "$load"; do
   fi
 done
 
-tmp=$(mktemp -d)
-live=()       # processes started here and not yet stopped
+script=echo.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 failures=0
 
 # Ten thousand idle connections need more descriptors than the usual soft limit; the servers
 # and the client inherit this.
 ulimit -n "$(ulimit -Hn)"
 
-exited() {
-  local stat
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
-  stat=${stat##*) }
-  [[ ${stat%% *} == Z ]]
-}
-
-forget() {
-  local pid=$1 kept=() other
-  for other in "${live[@]}"; do [[ $other == "$pid" ]] || kept+=("$other"); done
-  live=("${kept[@]}")
-}
-
-# SIGTERM, up to stop_limit seconds for the process to exit, then SIGKILL; returns its status.
-stop() {
-  local pid=$1 status=0 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < stop_limit * 10; i++)); do
-    exited "$pid" && break
-    sleep 0.1
-  done
-  if ! exited "$pid"; then
-    echo "echo.sh: process $pid still running ${stop_limit}s after SIGTERM; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" || status=$?
-  forget "$pid"
-  return "$status"
-}
-
-cleanup() {
-  local pid
-  for pid in "${live[@]}"; do stop "$pid" || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # Reads the reference's announcement, "port N", from descriptor $1; prints N.
 announce_reference() {
@@ -261,11 +226,6 @@ idle_scenario() {
   ref_value=$(idle_growth reference "$server_pid" "$server_port")
   stop_server reference "$server_pid"
   record "$label" "$ours_value" "$ref_value"
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
 print_table() {

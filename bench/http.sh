@@ -33,47 +33,11 @@ for tool in nginx wrk ab curl python3 sha256sum; do
   fi
 done
 
-tmp=$(mktemp -d)
-live=()       # processes started here and not yet stopped
+script=http.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 failures=0
 
-exited() {
-  local stat
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
-  stat=${stat##*) }
-  [[ ${stat%% *} == Z ]]
-}
-
-forget() {
-  local pid=$1 kept=() other
-  for other in "${live[@]}"; do [[ $other == "$pid" ]] || kept+=("$other"); done
-  live=("${kept[@]}")
-}
-
-# SIGTERM, up to stop_limit seconds for the process to exit, then SIGKILL; returns its status.
-stop() {
-  local pid=$1 status=0 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < stop_limit * 10; i++)); do
-    exited "$pid" && break
-    sleep 0.1
-  done
-  if ! exited "$pid"; then
-    echo "http.sh: process $pid still running ${stop_limit}s after SIGTERM; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" || status=$?
-  forget "$pid"
-  return "$status"
-}
-
-cleanup() {
-  local pid
-  trap '' INT TERM
-  for pid in "${live[@]}"; do stop "$pid" || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 # On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
 # foreground command has ended, so the load clients run in the background under `wait`
 # (bounded), which a signal interrupts.
@@ -162,14 +126,6 @@ start_sockit() {
 start_python() {
   start_server python announce_python python3 -u -m http.server --bind 127.0.0.1 \
     --directory "$root" 0
-}
-
-# A port nobody listens on now, for nginx, which cannot report the port it got for port 0.
-free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
 }
 
 # nginx with $1 workers, no daemon, everything (pid, logs, temp files) under its own prefix.
@@ -454,11 +410,6 @@ parser_scenario() {
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
     if "bytes_per_second" in b:
         print(b["name"], "%.2f" % (b["bytes_per_second"] / 1e9))' "$json")
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
 print_table() {

@@ -33,47 +33,11 @@ for tool in nginx wrk ab curl python3 /usr/bin/time; do
   fi
 done
 
-tmp=$(mktemp -d)
-live=()       # processes started here and not yet stopped
+script=loadgen.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 failures=0
 
-exited() {
-  local stat
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
-  stat=${stat##*) }
-  [[ ${stat%% *} == Z ]]
-}
-
-forget() {
-  local pid=$1 kept=() other
-  for other in "${live[@]}"; do [[ $other == "$pid" ]] || kept+=("$other"); done
-  live=("${kept[@]}")
-}
-
-# SIGTERM, up to stop_limit seconds for the process to exit, then SIGKILL; returns its status.
-stop() {
-  local pid=$1 status=0 i
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < stop_limit * 10; i++)); do
-    exited "$pid" && break
-    sleep 0.1
-  done
-  if ! exited "$pid"; then
-    echo "loadgen.sh: process $pid still running ${stop_limit}s after SIGTERM; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" || status=$?
-  forget "$pid"
-  return "$status"
-}
-
-cleanup() {
-  local pid
-  trap '' INT TERM
-  for pid in "${live[@]}"; do stop "$pid" || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 # On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
 # foreground command has ended, so the generators run in the background under `wait`
 # (bounded), which a signal interrupts.
@@ -88,14 +52,6 @@ chmod 755 "$tmp" "$root"
 python3 -c 'print("<!DOCTYPE html>\n<title>sockit bench page</title>\n<p>" + "x" * 340 + "</p>")' \
   >"$root/page.html"
 chmod 644 "$root/page.html"
-
-# A port nobody listens on now, for nginx, which cannot report the port it got for port 0.
-free_port() {
-  python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 
 # nginx with one worker per CPU, no daemon, everything under its own prefix; keep-alive
 # connections are never closed for their request count, and nothing is logged.
@@ -255,11 +211,6 @@ compare() {
     "$(column 1 "$their_runs" | median)" higher
   record "$label (CPU us/req) vs $other" "$(column 2 "$our_runs" | median)" \
     "$(column 2 "$their_runs" | median)" lower
-}
-
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
 print_table() {
