@@ -16,7 +16,6 @@
 set -euo pipefail
 
 build=${1:?usage: bench/scan.sh SOCKIT_BUILD_DIR}
-here=$(cd "$(dirname "$0")" && pwd)
 sockit=$build/tools/sockit
 serial=$build/bench/scan_serial
 limit=600  # seconds any one scan may take before it is stopped (a hang guard)
@@ -33,10 +32,15 @@ tmp=$(mktemp -d)
 listener=''
 namespace=''
 veth=''
+# Every step runs whatever the one before it returned: under set -e a failed step (wait
+# returns the killed listener's status) would end the trap and leave the namespace behind.
 cleanup() {
-  [[ -n $listener ]] && kill "$listener" 2>/dev/null && wait "$listener" 2>/dev/null
-  [[ -n $namespace ]] && ip netns del "$namespace" 2>/dev/null
-  [[ -n $veth ]] && ip link del "$veth" 2>/dev/null
+  if [[ -n $listener ]]; then
+    kill "$listener" 2>/dev/null || true
+    wait "$listener" 2>/dev/null || true
+  fi
+  if [[ -n $namespace ]]; then ip netns del "$namespace" 2>/dev/null || true; fi
+  if [[ -n $veth ]]; then ip link del "$veth" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -152,7 +156,8 @@ fi
 measure "scan_serial (blocking loop)" "$serial" 127.0.0.1 1 65535
 sames+=("$(compare sockit "scan_serial (blocking loop)")")
 table "127.0.0.1, all ports, listeners on 3" 65535
-kill "$listener" && wait "$listener" 2>/dev/null || true
+kill "$listener" 2>/dev/null || true
+wait "$listener" 2>/dev/null || true
 listener=''
 
 # 2. A namespace host with dropped ports.
