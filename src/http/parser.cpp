@@ -433,6 +433,37 @@ bool Message::has_header(std::string_view name) const noexcept {
                      [&](const Header& h) { return iequals(h.name, name); });
 }
 
+namespace detail {
+
+template <class Parser>
+ParseStatus parse_head(Parser& parser, std::string_view data) noexcept {
+  if (data.size() < parser.fields_.scanned) return ParseStatus::incomplete;  // not the same message
+  switch (parser.stage_) {
+    case HeadStage::failed:
+      return ParseStatus::error;
+    case HeadStage::complete:
+      parser.make_views(data);
+      return ParseStatus::complete;
+    case HeadStage::start_line: {
+      const ParseStatus status = parser.parse_start_line(data);
+      if (status != ParseStatus::complete) return status;
+      parser.stage_ = HeadStage::fields;
+      break;
+    }
+    case HeadStage::fields:
+      break;
+  }
+  const ParseStatus status = parse_fields(parser.fields_, data, parser.limits_, parser.error_,
+                                          [&parser](std::string_view name, std::string_view value) {
+                                            return note_field(parser.framing_, name, value);
+                                          });
+  if (status == ParseStatus::error) return parser.fail(parser.error_);
+  if (status == ParseStatus::incomplete) return status;
+  return parser.finish(data);
+}
+
+}  // namespace detail
+
 // --- RequestParser
 
 RequestParser::RequestParser(Limits limits) : limits_(clamped(limits)) {
@@ -444,43 +475,21 @@ void RequestParser::reset() noexcept {
   framing_ = {};
   request_ = {};
   error_ = ParseError::none;
-  stage_ = Stage::start_line;
+  stage_ = detail::HeadStage::start_line;
 }
 
 ParseStatus RequestParser::fail(ParseError error) noexcept {
   error_ = error;
-  stage_ = Stage::failed;
+  stage_ = detail::HeadStage::failed;
   return ParseStatus::error;
 }
 
 ParseStatus RequestParser::parse(std::string_view data) noexcept {
-  if (data.size() < fields_.scanned) return ParseStatus::incomplete;  // not the same message
-  switch (stage_) {
-    case Stage::failed:
-      return ParseStatus::error;
-    case Stage::complete:
-      make_views(data);
-      return ParseStatus::complete;
-    case Stage::start_line: {
-      const ParseStatus status = parse_request_line(data);
-      if (status != ParseStatus::complete) return status;
-      stage_ = Stage::fields;
-      break;
-    }
-    case Stage::fields:
-      break;
-  }
-  const ParseStatus status = parse_fields(fields_, data, limits_, error_,
-                                          [this](std::string_view name, std::string_view value) {
-                                            return note_field(framing_, name, value);
-                                          });
-  if (status == ParseStatus::error) return fail(error_);
-  if (status == ParseStatus::incomplete) return status;
-  return finish(data);
+  return detail::parse_head(*this, data);
 }
 
 // Skips the empty lines before the request line (RFC 9112 2.2) and parses it.
-ParseStatus RequestParser::parse_request_line(std::string_view data) noexcept {
+ParseStatus RequestParser::parse_start_line(std::string_view data) noexcept {
   const std::size_t window = std::min(data.size(), limits_.max_head_bytes);
   std::size_t start = fields_.next_line;
   while (start < window && (data[start] == '\n' || data[start] == '\r')) {
@@ -558,7 +567,7 @@ ParseStatus RequestParser::finish(std::string_view data) noexcept {
   }
   if (f.hosts > 1 || (f.hosts == 0 && version_minor_ >= 1)) return fail(ParseError::missing_host);
 
-  stage_ = Stage::complete;
+  stage_ = detail::HeadStage::complete;
   request_.version_minor = version_minor_;
   request_.body = body;
   request_.content_length = body == BodyKind::length ? f.content_length : 0;
@@ -591,44 +600,22 @@ void ResponseParser::reset() noexcept {
   framing_ = {};
   response_ = {};
   error_ = ParseError::none;
-  stage_ = Stage::status_line;
+  stage_ = detail::HeadStage::start_line;
 }
 
 ParseStatus ResponseParser::fail(ParseError error) noexcept {
   error_ = error;
-  stage_ = Stage::failed;
+  stage_ = detail::HeadStage::failed;
   return ParseStatus::error;
 }
 
 ParseStatus ResponseParser::parse(std::string_view data) noexcept {
-  if (data.size() < fields_.scanned) return ParseStatus::incomplete;  // not the same message
-  switch (stage_) {
-    case Stage::failed:
-      return ParseStatus::error;
-    case Stage::complete:
-      make_views(data);
-      return ParseStatus::complete;
-    case Stage::status_line: {
-      const ParseStatus status = parse_status_line(data);
-      if (status != ParseStatus::complete) return status;
-      stage_ = Stage::fields;
-      break;
-    }
-    case Stage::fields:
-      break;
-  }
-  const ParseStatus status = parse_fields(fields_, data, limits_, error_,
-                                          [this](std::string_view name, std::string_view value) {
-                                            return note_field(framing_, name, value);
-                                          });
-  if (status == ParseStatus::error) return fail(error_);
-  if (status == ParseStatus::incomplete) return status;
-  return finish(data);
+  return detail::parse_head(*this, data);
 }
 
 // "HTTP/1.1 200 OK": the version, a three-digit code and an optional reason (a missing space
 // before an empty reason is tolerated, as clients do).
-ParseStatus ResponseParser::parse_status_line(std::string_view data) noexcept {
+ParseStatus ResponseParser::parse_start_line(std::string_view data) noexcept {
   const std::size_t window = std::min(data.size(), limits_.max_head_bytes);
   const std::size_t line_window = std::min(window, limits_.max_request_line + 2);
   const std::size_t lf = find_lf(data, fields_.scanned, line_window);
@@ -687,7 +674,7 @@ ParseStatus ResponseParser::finish(std::string_view data) noexcept {
     body = BodyKind::length;
   }
 
-  stage_ = Stage::complete;
+  stage_ = detail::HeadStage::complete;
   response_.version_minor = version_minor_;
   response_.status = status_;
   response_.body = body;

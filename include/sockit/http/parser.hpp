@@ -158,6 +158,14 @@ struct Framing {
   bool connection_keep_alive = false;
 };
 
+// Where a head parser is: the start line (request or status line), the fields, or done.
+enum class HeadStage : std::uint8_t { start_line, fields, complete, failed };
+
+// The parse() of RequestParser and ResponseParser: the start line, then the fields, then the
+// message; each step resumes where the last call stopped.
+template <class Parser>
+ParseStatus parse_head(Parser& parser, std::string_view data) noexcept;
+
 }  // namespace detail
 
 // Parses request heads. One parser serves every request of a connection: reset() between
@@ -175,8 +183,9 @@ class RequestParser {
   void reset() noexcept;
 
  private:
-  enum class Stage : std::uint8_t { start_line, fields, complete, failed };
-  ParseStatus parse_request_line(std::string_view data) noexcept;
+  template <class Parser>
+  friend ParseStatus detail::parse_head(Parser& parser, std::string_view data) noexcept;
+  ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
   void make_views(std::string_view data) noexcept;
   ParseStatus fail(ParseError error) noexcept;
@@ -186,7 +195,7 @@ class RequestParser {
   detail::Framing framing_;
   Request request_;
   ParseError error_ = ParseError::none;
-  Stage stage_ = Stage::start_line;
+  detail::HeadStage stage_ = detail::HeadStage::start_line;
   int version_minor_ = 1;
   std::uint32_t method_offset_ = 0;
   std::uint32_t method_size_ = 0;
@@ -210,8 +219,9 @@ class ResponseParser {
   void reset() noexcept;
 
  private:
-  enum class Stage : std::uint8_t { status_line, fields, complete, failed };
-  ParseStatus parse_status_line(std::string_view data) noexcept;
+  template <class Parser>
+  friend ParseStatus detail::parse_head(Parser& parser, std::string_view data) noexcept;
+  ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
   void make_views(std::string_view data) noexcept;
   ParseStatus fail(ParseError error) noexcept;
@@ -221,7 +231,7 @@ class ResponseParser {
   detail::Framing framing_;
   Response response_;
   ParseError error_ = ParseError::none;
-  Stage stage_ = Stage::status_line;
+  detail::HeadStage stage_ = detail::HeadStage::start_line;
   bool head_request_ = false;
   bool connect_request_ = false;
   int version_minor_ = 1;
