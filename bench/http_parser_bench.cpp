@@ -20,7 +20,7 @@ constexpr std::string_view chrome_get =
     "sec-ch-ua: \"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"\r\n"
     "sec-ch-ua-mobile: ?0\r\n"
     "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36\r\n"
+    "Chrome/124.0.6367.91 Safari/537.36\r\n"
     "sec-ch-ua-platform: \"Linux\"\r\n"
     "Accept: */*\r\n"
     "Sec-Fetch-Site: same-origin\r\n"

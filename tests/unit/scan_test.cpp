@@ -108,7 +108,7 @@ TEST(AddressRange, ParsesRangesBlocksAndAddresses) {
   EXPECT_EQ(AddressRange::parse("2001:db8::/64")->size(), UINT64_MAX);
   EXPECT_EQ(AddressRange::parse("198.51.100.7")->size(), 1u);
   for (const char* bad : {"192.0.2.9-1", "192.0.2.1-256", "192.0.2.1-2001:db8::1", "192.0.2.0/33",
-                          "300.1.1.1", "1.2.3-4"}) {
+                          "192.0.2.300", "1.2.3-4"}) {
     EXPECT_FALSE(AddressRange::parse(bad)) << bad;
   }
 }
