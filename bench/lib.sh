@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2154
 # What the comparison scripts of bench/ share: a temporary directory, the processes they start
 # (stopped with SIGTERM, then SIGKILL after stop_limit seconds, also when the script fails or
-# is interrupted), a free port and the ratio of two figures. A script sets `script` (its
+# is interrupted), the check for the programs they need, a free port and the ratio of two
+# figures. A script sets `script` (its
 # name, for messages) and `stop_limit`, then sources this file.
 
 tmp=$(mktemp -d)
@@ -45,6 +46,22 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
+# foreground command has ended: a script runs its long commands in the background under a
+# bounded `wait`, which a signal interrupts.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Exits 2 naming the first of the programs given that is not installed.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null; then
+      echo "$script: $tool is not installed (scripts/setup-deps installs it)" >&2
+      exit 2
+    fi
+  done
+}
 
 # A TCP port on 127.0.0.1 that the OS just handed out.
 free_port() {

@@ -26,23 +26,11 @@ if [[ ! -x $sockit ]]; then
   echo "loadgen.sh: $sockit is not built" >&2
   exit 2
 fi
-for tool in nginx wrk ab curl python3 /usr/bin/time; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "loadgen.sh: $tool is not installed (scripts/setup-deps installs it)" >&2
-    exit 2
-  fi
-done
-
 script=loadgen.sh
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
+require_tools nginx wrk ab curl python3 /usr/bin/time
 failures=0
-
-# On Ctrl-C or SIGTERM exit at once, which runs cleanup. bash runs a trap only once the
-# foreground command has ended, so the generators run in the background under `wait`
-# (bounded), which a signal interrupts.
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # The served page. nginx's workers run as nobody when the script runs as root, so the tree
 # must be readable by all.
