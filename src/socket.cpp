@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "sys/event.hpp"
 #include "sys/sys.hpp"
 
 namespace sockit {
@@ -206,6 +207,11 @@ void Socket::connect(const Address& address) {
 Result<std::size_t> Socket::try_send(std::string_view data, int flags) noexcept {
   return with_wait(fd_.get(), timeout_, POLLOUT, deadline_for(timeout_),
                    [&] { return sys::send(fd_.get(), data.data(), data.size(), flags); });
+}
+
+Result<std::size_t> Socket::try_sendmsg(std::span<const iovec> buffers) noexcept {
+  return with_wait(fd_.get(), timeout_, POLLOUT, deadline_for(timeout_),
+                   [&] { return sys::sendv(fd_.get(), buffers); });
 }
 
 std::size_t Socket::send(std::string_view data, int flags) {

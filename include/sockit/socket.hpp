@@ -12,6 +12,8 @@
 // failure; the try_ forms (and Python's connect_ex) are noexcept and return the error instead.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -106,6 +108,8 @@ class Socket {
   // Sends every byte; under a timeout the whole call must finish within it, as in Python.
   void sendall(std::string_view data, int flags = 0);
   std::error_code try_sendall(std::string_view data, int flags = 0) noexcept;
+  // Python's sendmsg with buffers only: one call gathers them all; returns the bytes sent.
+  Result<std::size_t> try_sendmsg(std::span<const iovec> buffers) noexcept;
 
   // At most bufsize bytes; an empty string means the peer closed its side.
   std::string recv(std::size_t bufsize, int flags = 0);
