@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "chat/directory.hpp"
 #include "command.hpp"
 #include "common.hpp"
+#include "servers/chat.hpp"
 #include "servers/daytime.hpp"
 #include "servers/echo.hpp"
 #include "servers/http.hpp"
@@ -38,6 +40,7 @@ constexpr ServiceKind kServices[] = {
     {"echo", 7, "sockit tcp {host} {port}", "sockit udp {host} {port} --send hello"},
     {"daytime", 13, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
     {"qotd", 17, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
+    {"chat", 23, "sockit tcp {host} {port}", ""},
     {"http", 80, "sockit http http://{hostport}/", ""},
 };
 
@@ -59,6 +62,7 @@ struct ServeOptions {
   bool no_listing = false;
   std::string header_timeout = "10s";
   std::string cache_valid = "1s";
+  chat::ChatOptions chat;
   bool verbose = false;
 };
 
@@ -120,7 +124,11 @@ class Server {
 
   int run() {
     raise_open_file_limit();
-    for (const auto& name : service_names())
+    const auto names = service_names();
+    if (std::find(names.begin(), names.end(), "chat") != names.end()) {
+      directory_ = std::make_unique<chat::Directory>(options_.chat, loops_.size());
+    }
+    for (const auto& name : names)
       open_service(find_kind(name));
     set_http_pages();
     loops_[0].on_signals({SIGINT, SIGTERM}, [this](int) { on_signal(); });
@@ -164,8 +172,12 @@ class Server {
     return static_cast<std::uint16_t>(port);
   }
 
-  std::unique_ptr<Service> make(const ServiceKind& kind, EventLoop& loop) {
+  std::unique_ptr<Service> make(const ServiceKind& kind, std::size_t index) {
+    EventLoop& loop = loops_[index];
     if (kind.name == "echo") return std::make_unique<servers::EchoService>(loop, limits_);
+    if (kind.name == "chat") {
+      return std::make_unique<servers::ChatService>(loop, limits_, *directory_, index);
+    }
     if (kind.name == "daytime") {
       const auto format = options_.daytime_format == "nist" ? servers::DaytimeFormat::nist
                                                             : servers::DaytimeFormat::human;
@@ -197,7 +209,7 @@ class Server {
 
   void open_service(const ServiceKind& kind) {
     for (std::size_t i = 0; i < loops_.size(); ++i)
-      instances_[i].push_back(make(kind, loops_[i]));
+      instances_[i].push_back(make(kind, i));
     std::uint16_t port = port_of(kind);
     for (auto [endpoint, optional] : bind_addresses()) {
       endpoint.set_port(port);
@@ -242,19 +254,28 @@ class Server {
   }
 
   // The page the http service shows at "/" when it has no --root: what is running, and how
-  // to try each service.
+  // to try each service. With chat running, the http service also serves the chat page.
   void set_http_pages() {
     std::string page =
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sockit serve</title>"
         "</head>\n<body><h1>sockit serve</h1>\n<p>Running on " +
         std::to_string(loops_.size()) + (loops_.size() == 1 ? " thread" : " threads") +
-        ". Give <code>--root DIR</code> to serve files.</p>\n<pre>\n";
+        ". Give <code>--root DIR</code> to serve files.</p>\n";
+    if (directory_) page += "<p><a href=\"/chat\">Chat</a> from the browser.</p>\n";
+    page += "<pre>\n";
     for (const auto& line : listening_)
       page += http::html_escape(line) + "\n";
     page += "</pre></body></html>\n";
     for (auto& loop_services : instances_) {
+      servers::ChatService* chat = nullptr;
       for (auto& service : loop_services) {
-        if (auto* web = dynamic_cast<servers::HttpService*>(service.get())) web->set_page(page);
+        if (auto* room = dynamic_cast<servers::ChatService*>(service.get())) chat = room;
+      }
+      for (auto& service : loop_services) {
+        if (auto* web = dynamic_cast<servers::HttpService*>(service.get())) {
+          web->set_page(page);
+          web->set_chat(chat);
+        }
       }
     }
   }
@@ -324,6 +345,8 @@ class Server {
   std::chrono::duration<double> drain_timeout_{5};
   std::shared_ptr<const servers::QuoteBook> quotes_;
   servers::HttpOptions http_;
+  // Shared by the chat service of every loop; outlives them.
+  std::unique_ptr<chat::Directory> directory_;
   std::vector<std::string> listening_;  // one line per listener, as printed
   LoopGroup loops_;
   // Declared after the loops so that they are destroyed first.
@@ -345,7 +368,8 @@ Run setup_serve(CLI::App& app) {
                  "Address to listen on, repeatable (default: 127.0.0.1 and ::1)");
   app.add_option(
          "--port-base", options->port_base,
-         "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17, http 80)")
+         "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17, chat 23, "
+         "http 80)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   for (const auto& kind : kServices) {
@@ -390,11 +414,28 @@ Run setup_serve(CLI::App& app) {
                  "them again (0: always look)")
       ->capture_default_str()
       ->check(duration_validator());
+  app.add_option("--chat-rate", options->chat.rate,
+                 "chat: lines a member may send per second, in bursts of twice that; faster "
+                 "senders are read more slowly (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--chat-queue", options->chat.max_queue,
+                 "chat: disconnect a member that falls this far behind in unsent messages "
+                 "(bytes; K, M suffixes)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("256K");
+  app.add_option("--chat-history", options->chat.history,
+                 "chat: messages of a room shown to who joins it")
+      ->capture_default_str();
+  app.add_option("--chat-max-line", options->chat.max_line, "chat: longest line, in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 65536));
   app.add_flag("-v,--verbose", options->verbose,
                "Log one line per connection on stderr (http: an access log line per request)");
   app.footer(
       "Examples:\n  sockit serve\n  sockit serve echo --echo-port 7007 --threads 4\n"
       "  sockit serve http --root ./public --http-port 8080 -v\n"
+      "  sockit serve chat http     # then nc localhost 8023, or http://localhost:8080/chat\n"
       "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24");
   return [options] {
     Server server(*options);

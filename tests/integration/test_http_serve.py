@@ -363,10 +363,10 @@ class HttpServeTest(LeakCheckedTestCase):
 
     def test_without_a_root_the_page_lists_the_running_services(self):
         with Serve("--bind", "127.0.0.1", "--echo-port", "0", "--daytime-port", "0",
-                   "--qotd-port", "0", "--http-port", "0") as server:
+                   "--qotd-port", "0", "--chat-port", "0", "--http-port", "0") as server:
             host, port = server.address("http")
             page = curl(f"http://{host}:{port}/").stdout.decode()
-            for service in ("echo", "daytime", "qotd", "http"):
+            for service in ("echo", "daytime", "qotd", "chat", "http"):
                 self.assertIn(f"{service} ", page)
             self.assertIn(f"{host}:{server.port('echo')}", page)
             missing = curl("-o", "/dev/null", "-w", "%{http_code}", f"http://{host}:{port}/x")

@@ -19,7 +19,8 @@ from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_l
 
 KIB = 1024
 MIB = 1024 * KIB
-ANY_PORTS = ("--echo-port", "0", "--daytime-port", "0", "--qotd-port", "0", "--http-port", "0")
+ANY_PORTS = ("--echo-port", "0", "--daytime-port", "0", "--qotd-port", "0", "--chat-port", "0",
+             "--http-port", "0")
 # How long a datagram may go unanswered before the test takes it as dropped on purpose.
 NO_REPLY_WAIT = 0.5
 
@@ -458,6 +459,7 @@ class DrainTest(LeakCheckedTestCase):
                             bytes_out=len(daytime)),
             "qotd": dict(connections=0, rejected=0, datagrams=1, bytes_in=1,
                          bytes_out=len(qotd)),
+            "chat": dict(connections=0, rejected=0, datagrams=0, bytes_in=0, bytes_out=0),
             "http": dict(connections=1, rejected=0, datagrams=0, bytes_in=len(request),
                          bytes_out=len(page)),
         })

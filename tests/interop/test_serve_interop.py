@@ -78,7 +78,7 @@ QUOTES = ("Talk is cheap. Show me the code.", "Read the RFC.", "Measure twice, c
 def serve(*args, bind="127.0.0.1"):
     """`sockit serve` on one loopback address, every service on a port the OS picks."""
     return Serve("--bind", bind, "--echo-port", "0", "--daytime-port", "0", "--qotd-port", "0",
-                 "--http-port", "0",
+                 "--chat-port", "0", "--http-port", "0",
                  *args)
 
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "sockit/http/websocket.hpp"
+
 namespace sockit::servers {
 namespace {
 
@@ -33,6 +35,8 @@ struct HttpService::Exchange {
   std::uint64_t discard = 0;
   // Whether the last request said the client closes after the reply.
   bool client_closes = false;
+  // The reply switches the connection to WebSocket (chat).
+  bool upgrade = false;
   std::string log_line;
 };
 
@@ -143,6 +147,10 @@ Task<> HttpService::serve(Connection& connection) {
       write_log_line(exchange.log_line);
       exchange.log_line.clear();
     }
+    if (exchange.upgrade) {
+      co_await chat_->serve_websocket(connection, std::move(pending));
+      co_return;
+    }
     if (reply.close) {
       // The client asked to close and everything it sent is read: nothing can reset the close.
       if (exchange.client_closes && pending.empty() && exchange.discard == 0) {
@@ -167,7 +175,7 @@ std::size_t HttpService::answer(Exchange& exchange, const Connection& connection
         chunked ? "chunked request bodies are not accepted here" : "the request body is too large",
         reply);
   } else {
-    files_.respond(request, reply);
+    if (!answer_chat(exchange, request)) files_.respond(request, reply);
     // A body the reply does not need is dropped, as much of it as is here now and the rest
     // as it comes, so that the next request on the connection starts where it should.
     const auto here = std::min<std::uint64_t>(request.content_length, data.size() - used);
@@ -176,6 +184,31 @@ std::size_t HttpService::answer(Exchange& exchange, const Connection& connection
   }
   if (limits().verbose) log_request(exchange, connection, &request);
   return used;
+}
+
+bool HttpService::answer_chat(Exchange& exchange, const http::Request& request) {
+  if (chat_ == nullptr) return false;
+  const auto path = request.target.substr(0, request.target.find('?'));
+  http::Reply& reply = exchange.reply;
+  if (path == "/chat") {
+    files_.respond_page(request, kChatPage, reply);
+    return true;
+  }
+  if (path != "/chat/ws") return false;
+  const auto refusal = http::websocket::check_upgrade(request);
+  if (refusal.empty()) {
+    reply.clear();
+    reply.status = 101;
+    reply.data = http::websocket::upgrade_response(request.header("Sec-WebSocket-Key"));
+    exchange.upgrade = true;
+    return true;
+  }
+  const bool other_version = http::websocket::version_mismatch(request);
+  files_.respond_error(other_version ? 426 : 400, refusal, reply);
+  // RFC 6455 4.4: the versions this server speaks.
+  if (other_version)
+    reply.data.insert(reply.data.find("\r\n") + 2, "Sec-WebSocket-Version: 13\r\n");
+  return true;
 }
 
 void HttpService::log_request(Exchange& exchange, const Connection& connection,

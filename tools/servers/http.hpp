@@ -8,6 +8,7 @@
 #include <ctime>
 #include <string>
 
+#include "servers/chat.hpp"
 #include "servers/service.hpp"
 #include "sockit/http/parser.hpp"
 #include "sockit/http/static_files.hpp"
@@ -29,6 +30,8 @@ class HttpService final : public Service {
 
   // The page "/" shows when there is no root.
   void set_page(std::string html) { files_.set_page(std::move(html)); }
+  // Serves the chat page at /chat and hands WebSocket upgrades at /chat/ws to chat.
+  void set_chat(ChatService* chat) noexcept { chat_ = chat; }
 
  protected:
   Task<> serve(Connection& connection) override;
@@ -41,9 +44,12 @@ class HttpService final : public Service {
   // The access log line of a request (nullptr: one that could not be parsed).
   void log_request(Exchange& exchange, const Connection& connection, const http::Request* request);
   const std::string& log_time();
+  // The reply to a request for /chat or /chat/ws; false for any other target.
+  bool answer_chat(Exchange& exchange, const http::Request& request);
 
   HttpOptions options_;
   http::StaticFiles files_;
+  ChatService* chat_ = nullptr;
   std::time_t log_second_ = 0;
   std::string log_time_;
 };

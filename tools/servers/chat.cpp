@@ -1,0 +1,60 @@
+#include "servers/chat.hpp"
+
+#include "chat/member.hpp"
+
+namespace sockit::servers {
+
+ChatService::ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory,
+                         std::size_t index)
+    : Service(loop, "chat", limits), directory_(directory), hub_(loop), index_(index) {
+  directory_.attach(index_, hub_);
+}
+
+// Not coroutines themselves: each idle member then costs one frame fewer.
+Task<> ChatService::serve(Connection& connection) {
+  return run_member(connection, {}, false);
+}
+
+Task<> ChatService::serve_websocket(Connection& connection, std::string early) {
+  return run_member(connection, std::move(early), true);
+}
+
+Task<> ChatService::run_member(Connection& connection, std::string early, bool websocket) {
+  chat::Member member(hub_, directory_, connection, websocket);
+  member.enter(index_);
+  if (!early.empty()) member.receive(early);
+  Socket& socket = connection.stream().socket();
+  // As in the echo service: after a short read the next bytes bring a new edge.
+  bool wait_first = false;
+  for (;;) {
+    if (member.closing()) break;
+    if (connection.draining()) {
+      member.shut_down();
+      break;
+    }
+    if (const auto pause = member.throttle(); pause.count() > 0) {
+      co_await sleep(loop(), pause);
+      continue;
+    }
+    if (member.resume()) continue;
+    if (wait_first) {
+      // Silence is normal in a chat: the idle timeout ends a wait, not the membership.
+      co_await connection.wait_for_request();
+      wait_first = false;
+      continue;
+    }
+    auto received = socket.try_recv_into(scratch());
+    if (!received) {
+      if (!would_block(received.error())) break;
+      wait_first = true;
+      continue;
+    }
+    if (*received == 0) break;
+    wait_first = *received < scratch().size() && !connection.stream().hangup_seen();
+    connection.count_in(*received);
+    member.receive({scratch().data(), *received});
+  }
+  co_await member.leave();
+}
+
+}  // namespace sockit::servers

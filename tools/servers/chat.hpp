@@ -1,0 +1,38 @@
+// Chat: the tutorials' broadcast server grown up. Line-based over TCP (nc, telnet, sockit tcp)
+// and, through the http service, WebSocket at /chat/ws for the page at /chat: nicknames, rooms,
+// commands, history, a rate limit per member, and bounded queues so that no slow member holds
+// up the others (see chat/member.hpp and chat/directory.hpp).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "chat/directory.hpp"
+#include "servers/service.hpp"
+
+namespace sockit::servers {
+
+// The chat page, from tools/servers/chat.html.
+extern const std::string_view kChatPage;
+
+class ChatService final : public Service {
+ public:
+  // index: this loop's place among the directory's hubs.
+  ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory, std::size_t index);
+
+  // A connection the http service has upgraded to WebSocket; early: what came after the
+  // handshake.
+  Task<> serve_websocket(Connection& connection, std::string early);
+
+ protected:
+  Task<> serve(Connection& connection) override;
+
+ private:
+  Task<> run_member(Connection& connection, std::string early, bool websocket);
+
+  chat::Directory& directory_;
+  chat::Hub hub_;
+  std::size_t index_;
+};
+
+}  // namespace sockit::servers
