@@ -214,6 +214,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "URI Too Long";
     case 416:
       return "Range Not Satisfiable";
+    case 426:
+      return "Upgrade Required";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -526,9 +528,11 @@ void StaticFiles::respond_error(int status, std::string_view detail, Reply& repl
   error(nullptr, status, detail, reply);
 }
 
-void StaticFiles::respond_page(const Request& request, std::string_view html, Reply& reply) const {
+void StaticFiles::respond_page(const Request& request, std::string_view html, Reply& reply,
+                               std::string_view more_headers) const {
   reply.clear();
   start_head(200, reply);
+  reply.data.append(more_headers);
   add_header(reply.data, "Content-Type", kHtmlType);
   add_header(reply.data, "Content-Length", html.size());
   finish(&request, reply, html);

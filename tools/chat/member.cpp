@@ -315,7 +315,8 @@ void Member::close_websocket(CloseCode code, std::string_view reason) {
 }
 
 void Member::send(std::span<const Line> lines) {
-  if (evicted_ || lines.empty() || !connection_.stream().is_open()) return;
+  // Nothing follows a member's last line (or a WebSocket close frame, RFC 6455 5.5.1).
+  if (closing_ || lines.empty() || !connection_.stream().is_open()) return;
   for (const auto& line : lines) {
     queue_.push_back({line});
     queued_bytes_ += wire_size(queue_.back());

@@ -191,7 +191,13 @@ bool HttpService::answer_chat(Exchange& exchange, const http::Request& request) 
   const auto path = request.target.substr(0, request.target.find('?'));
   http::Reply& reply = exchange.reply;
   if (path == "/chat") {
-    files_.respond_page(request, kChatPage, reply);
+    // Other methods get the static files' 405 or 501.
+    if (request.method != "GET" && request.method != "HEAD") return false;
+    // The page needs nothing but itself and its own WebSocket.
+    files_.respond_page(
+        request, kChatPage, reply,
+        "Content-Security-Policy: default-src 'none'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self'\r\n");
     return true;
   }
   if (path != "/chat/ws") return false;

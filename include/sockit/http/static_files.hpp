@@ -126,8 +126,10 @@ class StaticFiles {
   // The reply to a parsed GET or HEAD request (other methods get 405 or 501). keep_alive is
   // the request's, and reply.close says whether the connection must end.
   void respond(const Request& request, Reply& reply) const;
-  // A reply with an HTML page of its own (the built-in page when there is no root).
-  void respond_page(const Request& request, std::string_view html, Reply& reply) const;
+  // A reply with an HTML page of its own (the built-in page when there is no root);
+  // more_headers: whole header lines, each ending in CRLF, added as they are.
+  void respond_page(const Request& request, std::string_view html, Reply& reply,
+                    std::string_view more_headers = {}) const;
   // An error reply, such as a parser's 400, 414 or 431: always closes the connection.
   void respond_error(int status, std::string_view detail, Reply& reply) const;
 
