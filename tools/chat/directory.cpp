@@ -4,6 +4,7 @@
 
 #include "chat/member.hpp"
 #include "chat/text.hpp"
+#include "sockit/http/websocket.hpp"
 
 namespace sockit::chat {
 namespace {
@@ -18,6 +19,28 @@ Line make_line(std::string_view text) {
   line.reserve(text.size() + 1);
   line.append(text).push_back('\n');
   return std::make_shared<const std::string>(std::move(line));
+}
+
+const Line& Batch::joined() {
+  if (!joined_) {
+    std::string text;
+    for (const auto& line : lines_)
+      text += *line;
+    joined_ = std::make_shared<const std::string>(std::move(text));
+  }
+  return joined_;
+}
+
+const Line& Batch::frames() {
+  if (!frames_) {
+    std::string text;
+    for (const auto& line : lines_) {
+      const std::string_view body(line->data(), line->size() - 1);
+      http::websocket::append_frame(text, http::websocket::Opcode::text, body);
+    }
+    frames_ = std::make_shared<const std::string>(std::move(text));
+  }
+  return frames_;
 }
 
 void Hub::add(Member& member) {
@@ -55,8 +78,9 @@ void Hub::leave_room(std::uint64_t id) {
 void Hub::deliver(const std::string& room, const std::vector<Line>& lines, std::uint64_t except) {
   const auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
+  Batch batch(lines);
   for (Member* member : it->second) {
-    if (member->id() != except) member->send(lines);
+    if (member->id() != except) member->send(batch);
   }
 }
 

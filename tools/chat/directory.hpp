@@ -28,6 +28,25 @@ namespace sockit::chat {
 using Line = std::shared_ptr<const std::string>;
 Line make_line(std::string_view text);
 
+// The lines of one delivery to a hub, and the same lines joined into one buffer, made once for
+// all the hub's members who get them: a fast sender's read of many lines then costs each
+// member one queue entry and one iovec, not one per line.
+class Batch {
+ public:
+  explicit Batch(const std::vector<Line>& lines) noexcept : lines_(lines) {}
+
+  const std::vector<Line>& lines() const noexcept { return lines_; }
+  // The lines as one buffer, as a line-based member receives them.
+  const Line& joined();
+  // The lines as one buffer of WebSocket text frames.
+  const Line& frames();
+
+ private:
+  const std::vector<Line>& lines_;
+  Line joined_;
+  Line frames_;
+};
+
 struct ChatOptions {
   std::size_t max_line = 1024;         // bytes of one line, before its '\n'
   double rate = 10;                    // lines a member may send per second (0: no limit)

@@ -64,9 +64,9 @@ Member::Member(Hub& hub, Directory& directory, servers::Connection& connection, 
       directory_(directory),
       connection_(connection),
       id_(next_id.fetch_add(1, std::memory_order_relaxed)),
-      tokens_(std::max(1.0, 2 * directory.options().rate)),
       refilled_(SteadyClock::now()) {
   if (websocket) decoder_ = std::make_unique<http::websocket::Decoder>(kMaxMessage);
+  tokens_ = burst();
   hub_.add(*this);
 }
 
@@ -177,6 +177,7 @@ std::size_t Member::consume_frames(std::string_view data) {
       case Kind::pong:
         break;
       case Kind::text:
+        if (too_many_lines(event.payload)) break;
         for (std::string_view text = event.payload; !text.empty();) {
           const auto end = std::min(text.find('\n'), text.size());
           std::string_view line = text.substr(0, end);
@@ -213,6 +214,21 @@ std::size_t Member::consume_frames(std::string_view data) {
   return used;
 }
 
+double Member::burst() const noexcept {
+  return std::max(1.0, 2 * directory_.options().rate);
+}
+
+bool Member::too_many_lines(std::string_view text) {
+  // A message's lines all go through at once, running the bucket into debt: more than a
+  // burst of them would silence the member (pings and close included) for too long.
+  const double rate = directory_.options().rate;
+  const auto lines = static_cast<double>(std::count(text.begin(), text.end(), '\n') + 1);
+  if (rate <= 0 || lines <= burst()) return false;
+  notify("*** error: a message may hold at most " + std::to_string(static_cast<long>(burst())) +
+         " lines; dropped");
+  return true;
+}
+
 bool Member::has_token() noexcept {
   return throttle().count() <= 0;
 }
@@ -229,7 +245,7 @@ std::chrono::duration<double> Member::throttle() noexcept {
   if (rate <= 0) return {};
   const auto now = SteadyClock::now();
   const double elapsed = std::chrono::duration<double>(now - refilled_).count();
-  tokens_ = std::min(std::max(1.0, 2 * rate), tokens_ + elapsed * rate);
+  tokens_ = std::min(burst(), tokens_ + elapsed * rate);
   refilled_ = now;
   if (tokens_ >= 1) return {};
   return std::chrono::duration<double>((1 - tokens_) / rate);
@@ -304,9 +320,8 @@ void Member::handle_command(std::string_view name, std::string_view argument) {
 void Member::send_frame(Opcode opcode, std::string_view payload) {
   std::string frame;
   http::websocket::append_frame(frame, opcode, payload);
-  queue_.push_back({std::make_shared<const std::string>(std::move(frame)), true});
-  queued_bytes_ += queue_.back().line->size();
-  if (!writing_ && !flush()) closing_ = true;
+  push({std::make_shared<const std::string>(std::move(frame)), true});
+  queued();
 }
 
 void Member::close_websocket(CloseCode code, std::string_view reason) {
@@ -317,15 +332,31 @@ void Member::close_websocket(CloseCode code, std::string_view reason) {
 void Member::send(std::span<const Line> lines) {
   // Nothing follows a member's last line (or a WebSocket close frame, RFC 6455 5.5.1).
   if (closing_ || lines.empty() || !connection_.stream().is_open()) return;
-  for (const auto& line : lines) {
-    queue_.push_back({line});
-    queued_bytes_ += wire_size(queue_.back());
-  }
-  if (queued_bytes_ > directory_.options().max_queue) return evict();
-  if (writing_) return;
-  if (!flush()) {
+  for (const auto& line : lines)
+    push({line});
+  queued();
+}
+
+void Member::send(Batch& batch) {
+  if (batch.lines().size() == 1) return send(batch.lines());
+  if (closing_ || !connection_.stream().is_open()) return;
+  push(decoder_ ? Outgoing{batch.frames(), true} : Outgoing{batch.joined(), false});
+  queued();
+}
+
+void Member::push(Outgoing outgoing) {
+  queue_.push_back(std::move(outgoing));
+  queued_bytes_ += wire_size(queue_.back());
+}
+
+void Member::queued() {
+  if (!writing_ && !flush()) {
     closing_ = true;
-  } else if (head_ < queue_.size()) {
+    return;
+  }
+  // Only what the socket did not take counts against the limit.
+  if (queued_bytes_ > directory_.options().max_queue) return evict();
+  if (!writing_ && head_ < queue_.size()) {
     writing_ = true;
     spawn(hub_.loop(), write_later());
   }

@@ -40,6 +40,7 @@ class Member {
   void enter(std::size_t hub_index);
   // Queues lines and writes what the socket takes now.
   void send(std::span<const Line> lines);
+  void send(Batch& batch);
   void notify(std::string_view text) { send_line(make_line(text)); }
 
   // Handles what arrived; keeps what it could not handle yet (a partial line, or input past
@@ -76,6 +77,9 @@ class Member {
   void publish_pending();
   void send_line(Line line) { send({&line, 1}); }
   void send_frame(http::websocket::Opcode opcode, std::string_view payload);
+  // Sends what was just queued, or leaves it to a writer task; evicts past --chat-queue.
+  void push(Outgoing outgoing);
+  void queued();
   void close_websocket(http::websocket::CloseCode code, std::string_view reason);
 
   // Writes what the socket takes; false after a write error (the queue is dropped then).
@@ -84,6 +88,9 @@ class Member {
   void advance(std::size_t sent) noexcept;
   void release_queue() noexcept;
   bool take_token() noexcept;
+  double burst() const noexcept;
+  // Refuses (with a notice) a WebSocket message of more lines than a burst.
+  bool too_many_lines(std::string_view text);
   bool has_token() noexcept;
   void evict();
   Task<> write_later();

@@ -1,8 +1,16 @@
 #include "servers/chat.hpp"
 
+#include <algorithm>
+
 #include "chat/member.hpp"
 
 namespace sockit::servers {
+namespace {
+
+// The longest a member held back by the rate limit sleeps before it looks around again.
+constexpr std::chrono::milliseconds kNap{100};
+
+}  // namespace
 
 ChatService::ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory,
                          std::size_t index)
@@ -33,7 +41,10 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
       break;
     }
     if (const auto pause = member.throttle(); pause.count() > 0) {
-      co_await sleep(loop(), pause);
+      // In short naps, so that a drain or an eviction never waits for a long one.
+      co_await sleep(loop(), std::min<std::chrono::duration<double>>(pause, kNap));
+      // Input that came during the nap spent its edge: read before waiting again.
+      wait_first = false;
       continue;
     }
     if (member.resume()) continue;
