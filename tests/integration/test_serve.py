@@ -4,7 +4,6 @@ clients at once, a client that never reads, resets, draining on SIGTERM, --max-c
 import contextlib
 import datetime
 import random
-import resource
 import selectors
 import signal
 import socket
@@ -15,7 +14,8 @@ import time
 import unittest
 
 from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_loopback,
-                         parse_daytime, read_line, recv_all, run)
+                         parse_daytime, raise_open_file_limit, read_line, recv_all, reset, run,
+                         vm_rss)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -48,11 +48,6 @@ def round_trip(sock, data):
     sock.sendall(data)
     return recv_exactly(sock, len(data))
 
-
-def reset(sock):
-    """Closes sock with a TCP reset instead of a FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 def udp_request(address, payload, timeout=DEFAULT_TIMEOUT):
@@ -121,14 +116,6 @@ def push_until_stalled(sock, data, stall=2.0, timeout=DEFAULT_TIMEOUT * 2):
     return sent
 
 
-def vm_rss(pid):
-    """The resident memory of process pid, in bytes."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * KIB
-    raise AssertionError(f"no VmRSS for process {pid}")
-
 
 def wait_for_log(server, *needles, timeout=DEFAULT_TIMEOUT):
     """Reads the server's stderr until each needle has appeared in a line; returns the lines."""
@@ -146,12 +133,6 @@ def wait_for_log(server, *needles, timeout=DEFAULT_TIMEOUT):
         missing = {needle for needle in missing if needle not in line}
     return lines
 
-
-def raise_open_file_limit(test):
-    """Lets this process open as many descriptors as its hard limit allows, until the test ends."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    test.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def write_quotes(test, text):

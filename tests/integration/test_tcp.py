@@ -4,7 +4,6 @@ import contextlib
 import os
 import queue
 import socket
-import struct
 import subprocess
 import tempfile
 import threading
@@ -13,7 +12,7 @@ import unittest
 
 from sockit_test import (DEFAULT_TIMEOUT, SOCKIT, UNRESOLVABLE, LeakCheckedTestCase,
                          ThreadedServer, background, has_ipv6_loopback, listening_on, port_of,
-                         read_exactly, read_line, recv_all, run)
+                         read_exactly, read_line, recv_all, reset, run)
 
 
 def echo(conn):
@@ -29,11 +28,6 @@ def record_then_reply(received):
         conn.sendall(b"ok")
     return handler
 
-
-def reset(sock):
-    """Closes sock with a TCP reset instead of a FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 def tcp(*args, **kwargs):

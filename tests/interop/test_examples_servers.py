@@ -13,14 +13,13 @@ import os
 import random
 import re
 import socket
-import struct
 import subprocess
 import sys
 import unittest
 import urllib.error
 import urllib.request
 
-from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, background, read_line
+from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, background, read_line, reset
 
 EXAMPLES = os.environ.get("SOCKIT_EXAMPLES", "examples")
 
@@ -241,11 +240,6 @@ def found_ports(text, pattern):
     """The ports of the lines of text that match pattern, whose one group is the port."""
     return {int(port) for port in re.findall(pattern, text, re.M)}
 
-
-def reset(sock):
-    """Closes sock with a reset instead of a normal close (SO_LINGER on, zero seconds)."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 class ExampleTestCase(LeakCheckedTestCase):

@@ -6,9 +6,11 @@ import contextlib
 import datetime
 import os
 import re
+import resource
 import select
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -200,6 +202,28 @@ def recv_all(sock):
     while chunk := sock.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def reset(sock):
+    """Closes sock with a TCP reset instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def vm_rss(pid):
+    """The resident memory of process pid, in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def raise_open_file_limit(test):
+    """Lets this process open as many descriptors as its hard limit allows, until the test ends."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    test.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def split_host_port(text):
