@@ -332,8 +332,24 @@ void Member::close_websocket(CloseCode code, std::string_view reason) {
 void Member::send(std::span<const Line> lines) {
   // Nothing follows a member's last line (or a WebSocket close frame, RFC 6455 5.5.1).
   if (closing_ || lines.empty() || !connection_.stream().is_open()) return;
+  if (lines.size() == 1 && !decoder_ && head_ == queue_.size()) return send_now(lines.front());
   for (const auto& line : lines)
     push({line});
+  queued();
+}
+
+void Member::send_now(const Line& line) {
+  // The common case, one line to a member that keeps up: one plain send, no queue entry.
+  auto sent = connection_.stream().socket().try_send(*line);
+  if (!sent && !would_block(sent.error())) {
+    closing_ = true;
+    return;
+  }
+  const std::size_t done = sent ? *sent : 0;
+  connection_.count_out(done);
+  if (done == line->size()) return;
+  push({line});
+  advance(done);
   queued();
 }
 

@@ -79,6 +79,8 @@ class Member {
   void send_frame(http::websocket::Opcode opcode, std::string_view payload);
   // Sends what was just queued, or leaves it to a writer task; evicts past --chat-queue.
   void push(Outgoing outgoing);
+  // One line to a line-based member with nothing queued: sent at once, the rest queued.
+  void send_now(const Line& line);
   void queued();
   void close_websocket(http::websocket::CloseCode code, std::string_view reason);
 
