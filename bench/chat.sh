@@ -59,6 +59,7 @@ if ! "$sockit" serve --help 2>/dev/null | grep -q -- --chat-port; then
   exit 2
 fi
 script=chat.sh
+service="chat"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_tools ncat ss python3
@@ -74,22 +75,6 @@ if ((few + 5 > ncat_fd_limit)); then
   echo "chat.sh: ncat cannot serve $few clients (FD_SETSIZE $ncat_fd_limit)" >&2
   exit 2
 fi
-
-# Reads sockit serve's announcement from descriptor $1: "listening chat tcp ADDRESS ..."
-# lines, one per listener, then "ready". Prints the port of the chat listener.
-announce_sockit() {
-  local line port='' deadline=$((SECONDS + start_limit))
-  while ((SECONDS < deadline)) && IFS= read -r -t "$start_limit" -u "$1" line; do
-    if [[ $line =~ ^listening[[:space:]]+([^[:space:]]+)[[:space:]]+tcp[[:space:]]+([^[:space:]]+) ]] &&
-      [[ ${BASH_REMATCH[1]} == chat ]]; then
-      port=${BASH_REMATCH[2]##*:}
-    elif [[ $line == ready* ]]; then
-      [[ -n $port ]] && echo "$port"
-      return
-    fi
-  done
-  return 1
-}
 
 # Starts `sockit serve chat` with $1 threads; sets server_pid and server_port. Later output
 # is copied to a file so that the server never blocks on a full pipe.

@@ -27,6 +27,7 @@ for program in "$reference" "$load"; do
 done
 
 script=echo.sh
+service="echo"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 failures=0
@@ -42,22 +43,6 @@ announce_reference() {
   IFS= read -r -t "$start_limit" -u "$1" line || return 1
   [[ $line =~ ^port\ ([0-9]+)$ ]] || return 1
   echo "${BASH_REMATCH[1]}"
-}
-
-# Reads sockit serve's announcement from descriptor $1: "listening echo tcp ADDRESS ..." lines,
-# one per listener, then "ready". Prints the port of the echo listener.
-announce_sockit() {
-  local line port='' deadline=$((SECONDS + start_limit))
-  while ((SECONDS < deadline)) && IFS= read -r -t "$start_limit" -u "$1" line; do
-    if [[ $line =~ ^listening[[:space:]]+([^[:space:]]+)[[:space:]]+(tcp|udp)[[:space:]]+([^[:space:]]+) ]] &&
-      [[ ${BASH_REMATCH[1]} == echo && ${BASH_REMATCH[2]} == tcp ]]; then
-      port=${BASH_REMATCH[3]##*:}
-    elif [[ $line == ready* ]]; then
-      [[ -n $port ]] && echo "$port"
-      return
-    fi
-  done
-  return 1
 }
 
 # Starts a server with stdout on a FIFO and reads its announcement with the function $2; sets

@@ -27,6 +27,7 @@ if [[ ! -x $sockit ]]; then
   exit 2
 fi
 script=http.sh
+service="http"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_tools nginx wrk ab curl python3 sha256sum
@@ -55,22 +56,6 @@ served from disk by each server in turn. The load client asks for it again and a
 EOF
 head -c 1048576 /dev/urandom >"$root/big.bin"
 chmod 644 "$root/page.html" "$root/big.bin"
-
-# Reads sockit serve's announcement from descriptor $1: "listening http tcp ADDRESS ..." lines,
-# then "ready". Prints the port of the http listener.
-announce_sockit() {
-  local line port='' deadline=$((SECONDS + start_limit))
-  while ((SECONDS < deadline)) && IFS= read -r -t "$start_limit" -u "$1" line; do
-    if [[ $line =~ ^listening[[:space:]]+([^[:space:]]+)[[:space:]]+tcp[[:space:]]+([^[:space:]]+) ]] &&
-      [[ ${BASH_REMATCH[1]} == http ]]; then
-      port=${BASH_REMATCH[2]##*:}
-    elif [[ $line == ready* ]]; then
-      [[ -n $port ]] && echo "$port"
-      return
-    fi
-  done
-  return 1
-}
 
 # Reads http.server's announcement from descriptor $1: "Serving HTTP on ADDRESS port N ...".
 announce_python() {

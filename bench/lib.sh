@@ -2,8 +2,9 @@
 # What the comparison scripts of bench/ share: a temporary directory, the processes they start
 # (stopped with SIGTERM, then SIGKILL after stop_limit seconds, also when the script fails or
 # is interrupted), the check for the programs they need, a free port and the ratio of two
-# figures. A script sets `script` (its
-# name, for messages) and `stop_limit`, then sources this file.
+# figures, and reading the port `sockit serve` announces. A script sets `script` (its name, for
+# messages) and `stop_limit` (and `service` and `start_limit` to use announce_sockit), then
+# sources this file.
 
 tmp=$(mktemp -d)
 live=()  # processes started here and not yet stopped
@@ -75,4 +76,20 @@ print(s.getsockname()[1])'
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN {
     if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+}
+
+# Reads sockit serve's announcement from descriptor $1: "listening SERVICE tcp|udp ADDRESS ..."
+# lines, one per listener, then "ready". Prints the port of $service's TCP listener.
+announce_sockit() {
+  local line port='' deadline=$((SECONDS + start_limit))
+  while ((SECONDS < deadline)) && IFS= read -r -t "$start_limit" -u "$1" line; do
+    if [[ $line =~ ^listening[[:space:]]+([^[:space:]]+)[[:space:]]+(tcp|udp)[[:space:]]+([^[:space:]]+) ]] &&
+      [[ ${BASH_REMATCH[1]} == "$service" && ${BASH_REMATCH[2]} == tcp ]]; then
+      port=${BASH_REMATCH[3]##*:}
+    elif [[ $line == ready* ]]; then
+      [[ -n $port ]] && echo "$port"
+      return
+    fi
+  done
+  return 1
 }
