@@ -24,14 +24,15 @@ asan: deps
 	  -DSOCKIT_WERROR=ON -DSOCKIT_SANITIZE=ON -DSOCKIT_FUZZ=ON -DSOCKIT_TESTS=ON -DSOCKIT_BENCH=OFF
 	cmake --build $(ASAN)
 
-# ThreadSanitizer over the multi-threaded parts: only the async layer's tests are built.
+# ThreadSanitizer over the multi-threaded parts: the async layer's tests, and the chat server,
+# whose rooms span loops (its integration tests run the sockit binary built here).
 tsan: deps
 	CC=clang CXX=clang++ cmake -S . -B $(TSAN) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSOCKIT_WERROR=ON -DSOCKIT_TSAN=ON -DSOCKIT_BENCH=OFF
-	cmake --build $(TSAN) --target async_tests
+	cmake --build $(TSAN) --target async_tests sockit_cli
 
 # The main job: every service on loopback at port base 8000 (echo 8007, daytime 8013, qotd 8017,
-# http 8080).
+# chat 8023, http 8080).
 run: release
 	$(RELEASE)/tools/sockit serve
 
@@ -45,7 +46,8 @@ test-asan:
 	  ctest --test-dir $(ASAN) --output-on-failure --timeout 600 -j 2
 
 test-tsan:
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN) -R '^async\.' --output-on-failure --timeout 300
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN) -R '^async\.|^integration\.chat' \
+	  --output-on-failure --timeout 300
 
 format:
 	clang-format -i $(SOURCES)
