@@ -423,10 +423,12 @@ Run setup_serve(CLI::App& app) {
                  "chat: disconnect a member that falls this far behind in unsent messages "
                  "(bytes; K, M suffixes)")
       ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40))
       ->default_str("256K");
   app.add_option("--chat-history", options->chat.history,
                  "chat: messages of a room shown to who joins it")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
   app.add_option("--chat-max-line", options->chat.max_line, "chat: longest line, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));

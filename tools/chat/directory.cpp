@@ -9,7 +9,7 @@
 namespace sockit::chat {
 namespace {
 
-// /who names this many members of a big room, and counts the rest.
+// /who names this many members of a big room, and /rooms this many rooms; the rest are counted.
 constexpr std::size_t kMaxListed = 100;
 
 }  // namespace
@@ -246,7 +246,12 @@ std::string Directory::rooms() {
   std::lock_guard lock(mutex_);
   std::string answer = "*** rooms:";
   const char* separator = " ";
+  std::size_t listed = 0;
   for (const auto& [key, room] : rooms_) {
+    if (listed++ == kMaxListed) {
+      answer += " and " + std::to_string(rooms_.size() - kMaxListed) + " more";
+      break;
+    }
     answer.append(separator).append(room.name);
     answer.append(" (").append(std::to_string(room.members.size())).append(")");
     separator = ", ";
