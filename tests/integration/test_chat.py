@@ -6,6 +6,7 @@ disconnects, escape-sequence and invalid UTF-8 injection, the line and rate limi
 draining on SIGTERM."""
 import contextlib
 import os
+import random
 import re
 import selectors
 import signal
@@ -38,6 +39,12 @@ HELP = [
     "***   anything else is said to your room; start with // to say something that starts "
     "with /",
 ]
+
+
+# An opening handshake of RFC 6455's example.
+WEBSOCKET_HANDSHAKE = (b"GET /chat/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 
 
 def serve_chat(*args):
@@ -629,6 +636,38 @@ class InjectionTest(ChatTestCase):
         raw = bob.raw_line()
         self.assertHarmless(raw)
         self.assertEqual(raw.decode(), "*** mallory left (^[[2J\ufffd<U+202E>)")
+
+
+    def test_noise_from_many_clients_reaches_the_others_harmless(self):
+        # Seeded random bytes from 150 short-lived clients, a third of them over WebSocket after
+        # a valid handshake, half of them ending with a reset. The server stays up (Serve
+        # requires a clean exit), and a member reading all along gets UTF-8 with no control
+        # character, up to a line sent after the noise.
+        server = self.enterContext(Serve("chat", "http", "--bind", "127.0.0.1", "--chat-port", "0",
+                                         "--http-port", "0", "--chat-rate", "0",
+                                         "--threads", "2"))
+        watcher = self.enter(server)
+        noise = random.Random(7)
+        for i in range(150):
+            over_websocket = i % 3 == 0
+            address = server.address("http" if over_websocket else "chat")
+            sock = socket.create_connection(address, timeout=DEFAULT_TIMEOUT)
+            if over_websocket:
+                sock.sendall(WEBSOCKET_HANDSHAKE)
+            data = noise.randbytes(noise.randint(1, 4000))
+            if i % 4 < 2:
+                data = data.replace(b"\0", b"\n")  # many short lines rather than a few long ones
+            with contextlib.suppress(OSError):
+                sock.sendall(data)
+            if i % 2:
+                reset(sock)
+            else:
+                sock.close()
+        alice = self.enter(server)
+        alice.send("after the noise")
+        skipped, last = watcher.until(lambda line: line == f"<{alice.nick}> after the noise")
+        for line in skipped:
+            self.assertHarmless(line.encode())
 
 
 class LimitTest(ChatTestCase):
