@@ -13,11 +13,10 @@ import unittest
 
 from chat_client import ChatClient
 from chromium import Chromium
-from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, recv_all
+from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, parse_head, recv_all
 from websocket_client import (BINARY, CLOSE, CONTINUATION, GOING_AWAY, INVALID_DATA, NORMAL, PING,
                               PONG, PROTOCOL_ERROR, TEXT, TOO_BIG, UNSUPPORTED_DATA,
-                              HandshakeError, WebSocket, close_payload, encode_frame,
-                              parse_head)
+                              HandshakeError, WebSocket, close_payload, encode_frame)
 
 KIB = 1024
 MAX_MESSAGE = 64 * KIB

@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_loopback
+from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_loopback, parse_head
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -69,12 +69,7 @@ def parse_responses(data, head_only=False):
     responses = []
     while data:
         head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        status, headers = parse_head(head)
         length = 0 if head_only else int(headers.get("content-length", "0"))
         responses.append((status, headers, rest[:length]))
         data = rest[length:]

@@ -226,6 +226,17 @@ def raise_open_file_limit(test):
     test.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
 
 
+def parse_head(head):
+    """(status, headers with lower-case names) of an HTTP response head without its blank line."""
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
 def split_host_port(text):
     """("::1", 7) from "[::1]:7", ("127.0.0.1", 7) from "127.0.0.1:7"."""
     host, port = text.rsplit(":", 1)

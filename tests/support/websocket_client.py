@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 
-from sockit_test import DEFAULT_TIMEOUT
+from sockit_test import DEFAULT_TIMEOUT, parse_head
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -91,17 +91,6 @@ def upgrade_request(host, path, key, headers=None):
     lines = [f"GET {path} HTTP/1.1"]
     lines += [f"{name}: {value}" for name, value in fields.items() if value is not None]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def parse_head(head):
-    """(status, headers with lower-case names) of a response head without its blank line."""
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers
 
 
 class WebSocket:
