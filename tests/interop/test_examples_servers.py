@@ -445,6 +445,16 @@ class ChatServerTest(ExampleTestCase):
         c.close()
         self.expect_in_output(proc, f"Client {client_name} disconnected")
         self.assertBroadcast(a, [b], b"after c left")
+        # The first send to c after its close may still succeed (c's kernel answers it with a
+        # reset): a talks on, each line awaited at b, until one no longer arrives because a's
+        # thread died on its send to c. Bounded: the second send at the latest meets the reset.
+        b.settimeout(2)
+        for n in range(5):
+            a.sendall(b"again %d" % n)
+            try:
+                receive(b, len(b"again %d" % n))
+            except socket.timeout:
+                break
         # The tutorial prints "disconnected" before it closes the socket, so the send to the
         # departed client fails in one of three ways depending on timing; each is the bug.
         failures = (b"Bad file descriptor", b"Broken pipe", b"Connection reset")
