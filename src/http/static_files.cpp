@@ -523,18 +523,20 @@ void StaticFiles::error(const Request* request, int status, std::string_view det
   finish(request, reply, body);
 }
 
-void StaticFiles::respond_error(int status, std::string_view detail, Reply& reply) const {
+void StaticFiles::respond_error(int status, std::string_view detail, Reply& reply,
+                                const ExtraHeaders& extra) const {
   reply.clear();
-  error(nullptr, status, detail, reply);
+  error(nullptr, status, detail, reply, extra);
 }
 
 void StaticFiles::respond_page(const Request& request, std::string_view html, Reply& reply,
-                               std::string_view more_headers) const {
+                               const ExtraHeaders& extra) const {
   reply.clear();
   start_head(200, reply);
-  reply.data.append(more_headers);
   add_header(reply.data, "Content-Type", kHtmlType);
   add_header(reply.data, "Content-Length", html.size());
+  for (const auto& [name, value] : extra)
+    add_header(reply.data, name, value);
   finish(&request, reply, html);
 }
 

@@ -194,10 +194,10 @@ bool HttpService::answer_chat(Exchange& exchange, const http::Request& request) 
     // Other methods get the static files' 405 or 501.
     if (request.method != "GET" && request.method != "HEAD") return false;
     // The page needs nothing but itself and its own WebSocket.
-    files_.respond_page(
-        request, kChatPage, reply,
-        "Content-Security-Policy: default-src 'none'; connect-src 'self'; "
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self'\r\n");
+    files_.respond_page(request, kChatPage, reply,
+                        {{"Content-Security-Policy",
+                          "default-src 'none'; connect-src 'self'; style-src 'unsafe-inline'; "
+                          "script-src 'unsafe-inline'; img-src 'self'"}});
     return true;
   }
   if (path != "/chat/ws") return false;
@@ -209,11 +209,12 @@ bool HttpService::answer_chat(Exchange& exchange, const http::Request& request) 
     exchange.upgrade = true;
     return true;
   }
-  const bool other_version = http::websocket::version_mismatch(request);
-  files_.respond_error(other_version ? 426 : 400, refusal, reply);
-  // RFC 6455 4.4: the versions this server speaks.
-  if (other_version)
-    reply.data.insert(reply.data.find("\r\n") + 2, "Sec-WebSocket-Version: 13\r\n");
+  if (http::websocket::version_mismatch(request)) {
+    // RFC 6455 4.4: the versions this server speaks.
+    files_.respond_error(426, refusal, reply, {{"Sec-WebSocket-Version", "13"}});
+  } else {
+    files_.respond_error(400, refusal, reply);
+  }
   return true;
 }
 

@@ -126,12 +126,15 @@ class StaticFiles {
   // The reply to a parsed GET or HEAD request (other methods get 405 or 501). keep_alive is
   // the request's, and reply.close says whether the connection must end.
   void respond(const Request& request, Reply& reply) const;
-  // A reply with an HTML page of its own (the built-in page when there is no root);
-  // more_headers: whole header lines, each ending in CRLF, added as they are.
+  // Header fields a reply carries beyond those the static files add (name, value).
+  using ExtraHeaders = std::initializer_list<std::pair<std::string_view, std::string>>;
+
+  // A reply with an HTML page of its own (the built-in page when there is no root).
   void respond_page(const Request& request, std::string_view html, Reply& reply,
-                    std::string_view more_headers = {}) const;
+                    const ExtraHeaders& extra = {}) const;
   // An error reply, such as a parser's 400, 414 or 431: always closes the connection.
-  void respond_error(int status, std::string_view detail, Reply& reply) const;
+  void respond_error(int status, std::string_view detail, Reply& reply,
+                     const ExtraHeaders& extra = {}) const;
 
   // The page served at "/" when there is no root.
   void set_page(std::string html) { page_ = std::move(html); }
@@ -175,7 +178,6 @@ class StaticFiles {
   void start_head(int status, Reply& reply) const;
   // Ends the head and appends body, which HEAD requests (and 304 replies) go without.
   void finish(const Request* request, Reply& reply, std::string_view body = {}) const;
-  using ExtraHeaders = std::initializer_list<std::pair<std::string_view, std::string>>;
   void error(const Request* request, int status, std::string_view detail, Reply& reply,
              const ExtraHeaders& extra = {}) const;
 
