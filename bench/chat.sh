@@ -76,24 +76,10 @@ if ((few + 5 > ncat_fd_limit)); then
   exit 2
 fi
 
-# Starts `sockit serve chat` with $1 threads; sets server_pid and server_port. Later output
-# is copied to a file so that the server never blocks on a full pipe.
+# Starts `sockit serve chat` with $1 threads; sets server_pid and server_port.
 start_sockit() {
-  local fifo=$tmp/sockit.fifo out
-  rm -f "$fifo"
-  mkfifo "$fifo"
-  "$sockit" serve chat --bind 127.0.0.1 --chat-port 0 --chat-rate 0 --threads "$1" \
-    >"$fifo" 2>"$tmp/sockit.err" &
-  server_pid=$!
-  live+=("$server_pid")
-  exec {out}<"$fifo"
-  if ! server_port=$(announce_sockit "$out"); then
-    echo "chat.sh: sockit serve chat did not announce its port within ${start_limit}s" >&2
-    cat "$tmp/sockit.err" >&2
-    exit 1
-  fi
-  cat <&"$out" >>"$tmp/sockit.out" &
-  exec {out}<&-
+  start_server sockit announce_sockit "$sockit" serve chat --bind 127.0.0.1 --chat-port 0 \
+    --chat-rate 0 --threads "$1"
 }
 
 # Starts ncat's chat broker on a free loopback port; sets server_pid and server_port once it
@@ -115,20 +101,15 @@ start_ncat() {
   exit 1
 }
 
-# Starts chat_floor on a free loopback port; sets server_pid and server_port.
-start_floor() {
-  "$floor_server" 0 >"$tmp/floor.out" 2>"$tmp/floor.err" &
-  server_pid=$!
-  live+=("$server_pid")
-  local i
-  for ((i = 0; i < start_limit * 10; i++)); do
-    server_port=$(head -n 1 "$tmp/floor.out")
-    [[ -n $server_port ]] && return
-    sleep 0.1
-  done
-  echo "chat.sh: chat_floor did not announce its port within ${start_limit}s" >&2
-  exit 1
+# Reads chat_floor's announcement, its port alone on a line, from descriptor $1; prints it.
+announce_floor() {
+  local line
+  IFS= read -r -t "$start_limit" -u "$1" line || return 1
+  [[ $line =~ ^[0-9]+$ ]] || return 1
+  echo "$line"
 }
+
+start_floor() { start_server floor announce_floor "$floor_server" 0; }
 
 # Stops server $1 (name) with PID $2. Our server must still be running and exit cleanly.
 # ncat's exit is not checked: when the receivers go all at once it may quit by itself
@@ -164,7 +145,7 @@ run_driver() {
 }
 
 # Starts server $1 (sockit-1, sockit-2, ncat or floor); sets server_pid and server_port.
-start_server() {
+start_named() {
   case $1 in
     sockit-*) start_sockit "${1#sockit-}" ;;
     ncat) start_ncat ;;
@@ -257,7 +238,7 @@ record() {
 # and rss.
 many_clients() {
   local server=$1 pid
-  start_server "$server"
+  start_named "$server"
   pid=$server_pid
   run_driver "$server" "$pid" "$server_port" --clients "$many" --rate "$many_rate" \
     --messages "$many_lines"
@@ -272,7 +253,7 @@ few_clients_run() {
   local server=$1 pid connectors=()
   shift
   [[ $server == ncat ]] && connectors=(--connectors "$ncat_connectors")
-  start_server "$server"
+  start_named "$server"
   pid=$server_pid
   run_driver "$server" "$pid" "$server_port" --clients "$few" "${connectors[@]}" "$@"
   stop_server "${server%-*}" "$pid"

@@ -45,27 +45,6 @@ announce_reference() {
   echo "${BASH_REMATCH[1]}"
 }
 
-# Starts a server with stdout on a FIFO and reads its announcement with the function $2; sets
-# server_pid and server_port. Later output is copied to a file so that the server never
-# blocks on a full pipe.
-start_server() {
-  local name=$1 announce=$2 fifo=$tmp/$1.fifo out
-  shift 2
-  rm -f "$fifo"
-  mkfifo "$fifo"
-  "$@" >"$fifo" 2>"$tmp/$name.err" &
-  server_pid=$!
-  live+=("$server_pid")
-  exec {out}<"$fifo"
-  if ! server_port=$("$announce" "$out"); then
-    echo "echo.sh: $name did not announce its port within ${start_limit}s: $*" >&2
-    cat "$tmp/$name.err" >&2
-    exit 1
-  fi
-  cat <&"$out" >>"$tmp/$name.out" &
-  exec {out}<&-
-}
-
 start_reference() { start_server reference announce_reference "$reference" -t "$1" -p 0; }
 
 start_sockit() {

@@ -2,9 +2,9 @@
 # What the comparison scripts of bench/ share: a temporary directory, the processes they start
 # (stopped with SIGTERM, then SIGKILL after stop_limit seconds, also when the script fails or
 # is interrupted), the check for the programs they need, a free port and the ratio of two
-# figures, and reading the port `sockit serve` announces. A script sets `script` (its name, for
-# messages) and `stop_limit` (and `service` and `start_limit` to use announce_sockit), then
-# sources this file.
+# figures, and starting servers that announce their port (sockit serve among them) and nginx.
+# A script sets `script` (its name, for messages) and `stop_limit` (and `start_limit` to start
+# servers, `service` to use announce_sockit), then sources this file.
 
 tmp=$(mktemp -d)
 live=()  # processes started here and not yet stopped
@@ -92,4 +92,84 @@ announce_sockit() {
     fi
   done
   return 1
+}
+
+# Starts a server with stdout on a FIFO and reads its announcement with the function $2; sets
+# server_pid and server_port. Later output is copied to a file so that the server never
+# blocks on a full pipe.
+start_server() {
+  local name=$1 announce=$2 fifo=$tmp/$1.fifo out
+  shift 2
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  "$@" >"$fifo" 2>"$tmp/$name.err" &
+  server_pid=$!
+  live+=("$server_pid")
+  exec {out}<"$fifo"
+  if ! server_port=$("$announce" "$out"); then
+    echo "$script: $name did not announce its port within ${start_limit}s: $*" >&2
+    cat "$tmp/$name.err" >&2
+    exit 1
+  fi
+  cat <&"$out" >>"$tmp/$name.out" &
+  exec {out}<&-
+}
+
+# nginx with $1 workers ("auto": one per CPU) serving directory $2 on a free loopback port,
+# no daemon, everything (pid, logs, temp files) under its own prefix; sets server_pid and
+# server_port once it answers. Settings beyond the defaults, those of a typical tuned
+# static-file config:
+#   sendfile on                 file bodies go from the page cache to the socket in the kernel
+#                               (sockit sends files with sendfile too)
+#   tcp_nopush on               headers and the start of the file leave in full segments
+#   keepalive_requests 1000000  a keep-alive connection is not closed after 1000 requests
+#                               (sockit has no such limit)
+#   access_log off              sockit logs nothing without -v; errors still go to a file
+#   listen ... reuseport        one listening socket per worker, spread by the kernel: what
+#                               sockit does with more than one thread
+start_nginx() {
+  local workers=$1 root=$2 prefix=$tmp/nginx port i
+  port=$(free_port)
+  mkdir -p "$prefix"
+  cat >"$prefix/nginx.conf" <<EOF
+worker_processes $workers;
+daemon off;
+pid $prefix/nginx.pid;
+error_log $prefix/error.log error;
+events {
+    worker_connections 4096;
+}
+http {
+    types {
+        text/html html;
+    }
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    server {
+        listen 127.0.0.1:$port reuseport;
+        root $root;
+    }
+}
+EOF
+  nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" \
+    >"$tmp/nginx.out" 2>"$tmp/nginx.err" &
+  server_pid=$!
+  live+=("$server_pid")
+  server_port=$port
+  for ((i = 0; i < start_limit * 10; i++)); do
+    if exited "$server_pid"; then break; fi
+    if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then return; fi
+    sleep 0.1
+  done
+  echo "$script: nginx did not answer on port $port within ${start_limit}s" >&2
+  cat "$tmp/nginx.err" "$prefix/error.log" >&2 2>/dev/null || true
+  exit 1
 }

@@ -41,52 +41,6 @@ python3 -c 'print("<!DOCTYPE html>\n<title>sockit bench page</title>\n<p>" + "x"
   >"$root/page.html"
 chmod 644 "$root/page.html"
 
-# nginx with one worker per CPU, no daemon, everything under its own prefix; keep-alive
-# connections are never closed for their request count, and nothing is logged.
-start_nginx() {
-  local prefix=$tmp/nginx port i
-  port=$(free_port)
-  mkdir -p "$prefix"
-  cat >"$prefix/nginx.conf" <<EOF
-worker_processes auto;
-daemon off;
-pid $prefix/nginx.pid;
-error_log $prefix/error.log error;
-events {
-    worker_connections 4096;
-}
-http {
-    types {
-        text/html html;
-    }
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-    server {
-        listen 127.0.0.1:$port reuseport;
-        root $root;
-    }
-}
-EOF
-  nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" \
-    >"$tmp/nginx.out" 2>"$tmp/nginx.err" &
-  nginx_pid=$!
-  live+=("$nginx_pid")
-  url=http://127.0.0.1:$port/page.html
-  for ((i = 0; i < start_limit * 10; i++)); do
-    if exited "$nginx_pid"; then break; fi
-    if curl -sf -o /dev/null --max-time 1 "$url"; then return; fi
-    sleep 0.1
-  done
-  echo "loadgen.sh: nginx did not answer on port $port within ${start_limit}s" >&2
-  cat "$tmp/nginx.err" "$prefix/error.log" >&2 2>/dev/null || true
-  exit 1
-}
-
 # Runs "$2..." under /usr/bin/time in the background for at most $1 seconds, output in
 # $tmp/load.out, its user and system seconds in $tmp/cpu; returns its status.
 bounded() {
@@ -210,7 +164,9 @@ print_table() {
   done
 }
 
-start_nginx
+start_nginx auto "$root"
+nginx_pid=$server_pid
+url=http://127.0.0.1:$server_port/page.html
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
   "Linux $(uname -r); $(nginx -v 2>&1 | sed 's/^nginx version: //'), one worker per CPU;" \
   "median of $repeats"
