@@ -1,16 +1,8 @@
 #include "servers/chat.hpp"
 
-#include <algorithm>
-
 #include "chat/member.hpp"
 
 namespace sockit::servers {
-namespace {
-
-// The longest a member held back by the rate limit sleeps before it looks around again.
-constexpr std::chrono::milliseconds kNap{100};
-
-}  // namespace
 
 ChatService::ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory,
                          std::size_t index)
@@ -41,9 +33,9 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
       break;
     }
     if (const auto pause = member.throttle(); pause.count() > 0) {
-      // In short naps, so that a drain or an eviction never waits for a long one.
-      co_await sleep(loop(), std::min<std::chrono::duration<double>>(pause, kNap));
-      // Input that came during the nap spent its edge: read before waiting again.
+      // The wait for input, bounded by the pause: a drain (or an eviction's shutdown) ends
+      // it as it ends an idle wait. Input it woke for is read once the bucket allows.
+      co_await with_timeout(pause, connection.wait_for_request());
       wait_first = false;
       continue;
     }

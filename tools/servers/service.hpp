@@ -60,6 +60,9 @@ class RequestWait {
   bool await_ready() noexcept { return wait_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h);
   std::error_code await_resume() noexcept;
+  // For with_timeout.
+  EventLoop& loop() const noexcept { return wait_.loop(); }
+  void cancel(std::error_code reason) noexcept { wait_.cancel(reason); }
 
  private:
   Connection& connection_;
