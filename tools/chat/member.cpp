@@ -140,8 +140,7 @@ std::size_t Member::consume_lines(std::string_view data) {
     if (end == std::string_view::npos) {
       // No end in sight: a line already too long is dropped as it comes, not stored.
       if (data.size() - used > max_line + 1) {
-        if (!skipping_)
-          notify("*** error: line over " + std::to_string(max_line) + " bytes; dropped");
+        if (!skipping_) refuse_long_line();
         skipping_ = true;
         return data.size();
       }
@@ -153,13 +152,8 @@ std::size_t Member::consume_lines(std::string_view data) {
       used = end + 1;
       continue;
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() > max_line) {
-      notify("*** error: line over " + std::to_string(max_line) + " bytes; dropped");
-    } else if (!line.empty()) {
-      if (!take_token()) break;
-      handle_line(line);
-    }
+    if (!has_token()) break;
+    take_line(line);
     used = end + 1;
   }
   return used;
@@ -167,7 +161,6 @@ std::size_t Member::consume_lines(std::string_view data) {
 
 std::size_t Member::consume_frames(std::string_view data) {
   using Kind = http::websocket::Event::Kind;
-  const std::size_t max_line = directory_.options().max_line;
   std::size_t used = 0;
   while (used < data.size() && !closing_ && has_token()) {
     http::websocket::Event event;
@@ -178,18 +171,11 @@ std::size_t Member::consume_frames(std::string_view data) {
         break;
       case Kind::text:
         if (too_many_lines(event.payload)) break;
+        // A message's lines all go through; the debt delays the next message.
         for (std::string_view text = event.payload; !text.empty();) {
           const auto end = std::min(text.find('\n'), text.size());
-          std::string_view line = text.substr(0, end);
+          take_line(text.substr(0, end));
           text.remove_prefix(std::min(end + 1, text.size()));
-          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-          if (line.size() > max_line) {
-            notify("*** error: line over " + std::to_string(max_line) + " bytes; dropped");
-          } else if (!line.empty()) {
-            // A message's lines all go through; the debt delays the next message.
-            if (!take_token()) tokens_ -= 1;
-            handle_line(line);
-          }
         }
         break;
       case Kind::binary:
@@ -229,15 +215,14 @@ bool Member::too_many_lines(std::string_view text) {
   return true;
 }
 
-bool Member::has_token() noexcept {
-  return throttle().count() <= 0;
+// The bucket is refilled by throttle() alone, which the reader calls before each read: the
+// lines of one read cost no clock reads.
+bool Member::has_token() const noexcept {
+  return directory_.options().rate <= 0 || tokens_ >= 1;
 }
 
-bool Member::take_token() noexcept {
-  if (directory_.options().rate <= 0) return true;
-  if (!has_token()) return false;
-  tokens_ -= 1;
-  return true;
+void Member::spend_token() noexcept {
+  if (directory_.options().rate > 0) tokens_ -= 1;
 }
 
 std::chrono::duration<double> Member::throttle() noexcept {
@@ -249,6 +234,19 @@ std::chrono::duration<double> Member::throttle() noexcept {
   refilled_ = now;
   if (tokens_ >= 1) return {};
   return std::chrono::duration<double>((1 - tokens_) / rate);
+}
+
+void Member::take_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > directory_.options().max_line) return refuse_long_line();
+  if (line.empty()) return;
+  spend_token();
+  handle_line(line);
+}
+
+void Member::refuse_long_line() {
+  notify("*** error: line over " + std::to_string(directory_.options().max_line) +
+         " bytes; dropped");
 }
 
 void Member::handle_line(std::string_view line) {

@@ -71,6 +71,10 @@ class Member {
   std::size_t consume(std::string_view data);
   std::size_t consume_lines(std::string_view data);
   std::size_t consume_frames(std::string_view data);
+  // One line as it came, without its '\n': a final '\r' dropped, one over --chat-max-line
+  // refused, an empty one ignored; the others cost a token and are handled.
+  void take_line(std::string_view line);
+  void refuse_long_line();
   void handle_line(std::string_view line);
   void handle_command(std::string_view name, std::string_view argument);
   void say(std::string text);
@@ -89,11 +93,11 @@ class Member {
   std::size_t wire_size(const Outgoing& outgoing) const noexcept;
   void advance(std::size_t sent) noexcept;
   void release_queue() noexcept;
-  bool take_token() noexcept;
+  void spend_token() noexcept;
   double burst() const noexcept;
   // Refuses (with a notice) a WebSocket message of more lines than a burst.
   bool too_many_lines(std::string_view text);
-  bool has_token() noexcept;
+  bool has_token() const noexcept;
   void evict();
   Task<> write_later();
 
