@@ -138,6 +138,12 @@ bool Connect::attempt() noexcept {
     result_ = sys::connect(fd(), *endpoint_);
     return result_ != std::errc::operation_in_progress;
   }
+  // Writable with no error or hang-up reported: the handshake is done, and SO_ERROR could
+  // only say so again.
+  if (!hangup_seen()) {
+    result_ = {};
+    return true;
+  }
   int pending = 0;
   socklen_t length = sizeof pending;
   if (auto failed = sys::getsockopt(fd(), SOL_SOCKET, SO_ERROR, &pending, length)) {

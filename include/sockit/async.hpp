@@ -76,6 +76,7 @@ class IoOperation : public IoWaiter {
   // The error that ended the wait early (cancelled, timed out, closed), or none.
   std::error_code interrupted() const noexcept;
   bool closed() const noexcept { return io_ == nullptr; }
+  bool hangup_seen() const noexcept { return io_ != nullptr && io_->hangup; }
   int fd() const noexcept { return fd_; }
 
  private:
