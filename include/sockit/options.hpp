@@ -58,6 +58,10 @@ using no_delay = Flag<IPPROTO_TCP, TCP_NODELAY>;
 using keep_idle = Seconds<IPPROTO_TCP, TCP_KEEPIDLE>;
 using keep_interval = Seconds<IPPROTO_TCP, TCP_KEEPINTVL>;
 using keep_count = Integer<IPPROTO_TCP, TCP_KEEPCNT>;
+// On a listener: accept only once data has arrived. On a socket about to connect (Linux): the
+// handshake's last ACK waits for the first data segment and rides on it, which suits a
+// client that speaks first and would stall one that waits for the server to speak.
+using defer_accept = Seconds<IPPROTO_TCP, TCP_DEFER_ACCEPT>;
 using v6_only = Flag<IPPROTO_IPV6, IPV6_V6ONLY>;
 // Queue ICMP errors for Socket::try_recv_error (IP_RECVERR, IPV6_RECVERR).
 using ip_receive_errors = Flag<IPPROTO_IP, IP_RECVERR>;

@@ -156,6 +156,11 @@ class Socket {
     setsockopt(Option::level, Option::name, &raw, sizeof raw);
   }
   template <class Option>
+  std::error_code try_set(const Option& option) noexcept {
+    const typename Option::storage raw = option.encode();
+    return try_setsockopt(Option::level, Option::name, &raw, sizeof raw);
+  }
+  template <class Option>
   Option get() const {
     typename Option::storage raw{};
     getsockopt(Option::level, Option::name, &raw, sizeof raw);
