@@ -193,6 +193,41 @@ class LatencyTest(LeakCheckedTestCase):
         self.assertGreaterEqual(paced["latency"]["percentiles_us"]["90"], 100_000, paced["latency"])
 
 
+# struct tcp_info (linux/tcp.h): tcpi_segs_in, the segments a socket has received.
+TCPI_SEGS_IN = 140
+
+
+class HandshakeTest(LeakCheckedTestCase):
+    def test_the_request_carries_the_last_ack_of_the_handshake(self):
+        # By the time the request has been read, a server socket has received the SYN, the
+        # ACK of its SYN-ACK and the request: 3 segments, or 2 when the ACK rides on the
+        # request, as the bench has it do.
+        listener = socket.create_server(("127.0.0.1", 0))
+        received = []
+
+        def serve():
+            for _ in range(3):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.settimeout(DEFAULT_TIMEOUT)
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        request += conn.recv(65536)
+                    info = conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+                    received.append(struct.unpack_from("I", info, TCPI_SEGS_IN)[0])
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        with listener:
+            thread.start()
+            port = listener.getsockname()[1]
+            result, report = bench(f"http://127.0.0.1:{port}/", "-c", 1, "-n", 3, "--no-keepalive")
+            thread.join(timeout=DEFAULT_TIMEOUT)
+        self.assertSucceeds(result)
+        self.assertEqual(report["requests"], 3)
+        self.assertEqual(received, [2, 2, 2])
+
+
 def reset_at_once(conn):
     conn.recv(65536)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
