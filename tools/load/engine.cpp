@@ -118,10 +118,11 @@ class Worker {
     return static_cast<std::size_t>(take);
   }
 
-  // status: the HTTP status; 0 for echo targets, which have none.
-  void record_success(Clock::time_point due, Clock::time_point first_byte, int status) {
+  // first_byte and end: when the reply's first and last bytes were read. status: the HTTP
+  // status; 0 for echo targets, which have none.
+  void record_success(Clock::time_point due, Clock::time_point first_byte, Clock::time_point end,
+                      int status) {
     shared_.progress.requests.fetch_add(1, std::memory_order_relaxed);
-    const auto end = Clock::now();
     // A reply that lands after the deadline is left out, as the requests still in flight are.
     if (due < shared_.measure_start || end >= shared_.deadline) return;
     results_.latency.record(microseconds(end - due));
@@ -144,8 +145,9 @@ class Worker {
     if (results_.first_errors[index].empty()) results_.first_errors[index] = why;
   }
 
-  void record_bytes(std::size_t count) {
-    if (Clock::now() >= shared_.measure_start) results_.bytes += count;
+  // count bytes read at time read_at.
+  void record_bytes(std::size_t count, Clock::time_point read_at) {
+    if (read_at >= shared_.measure_start) results_.bytes += count;
   }
 
   // When a connection's request is due: now, or on its schedule with a rate (each
@@ -255,18 +257,20 @@ class Worker {
         continue;
       }
       Clock::time_point first_byte{};
+      Clock::time_point last_byte{};
       std::size_t got = 0;
       Result<std::size_t> received{std::size_t{0}};
       while (got < reply.size()) {
         received = co_await with_timeout(options_.timeout,
                                          stream->read_some(std::span(reply).subspan(got)));
         if (!received || *received == 0) break;
-        if (got == 0) first_byte = Clock::now();
+        last_byte = Clock::now();
+        if (got == 0) first_byte = last_byte;
         got += *received;
-        record_bytes(*received);
+        record_bytes(*received, last_byte);
       }
       if (got == reply.size() && std::equal(reply.begin(), reply.end(), message.begin())) {
-        record_success(due, first_byte, 0);
+        record_success(due, first_byte, last_byte, 0);
         if (!options_.keep_alive) stream->close();
         continue;
       }
@@ -325,10 +329,11 @@ class Worker {
           }
           break;
         }
-        record_bytes(*received);
+        const auto received_at = Clock::now();
+        record_bytes(*received, received_at);
         const std::string_view echo(reply.data(), *received);
         if (echo == message) {
-          record_success(due, Clock::now(), 0);
+          record_success(due, received_at, received_at, 0);
           break;
         }
         const bool earlier = echo.size() == message.size() &&
@@ -374,8 +379,10 @@ class Worker {
       }
       bool reusable = options_.keep_alive;
       for (std::size_t answered = 0; answered < batch; ++answered) {
+        // When the reply's first and last bytes came; a pipelined reply may be here already.
         Clock::time_point first_byte =
             buffer.pending().empty() ? Clock::time_point{} : Clock::now();
+        Clock::time_point last_byte = first_byte;
         std::error_code failure;
         bool closed = false;
         auto step = reader.advance(buffer);
@@ -386,19 +393,20 @@ class Worker {
             failure = got.error();
             break;
           }
+          last_byte = Clock::now();
           if (*got == 0) {
             closed = true;
             step =
                 reader.finish_at_close() ? ResponseReader::Step::done : ResponseReader::Step::more;
             break;
           }
-          if (first_byte == Clock::time_point{}) first_byte = Clock::now();
+          if (first_byte == Clock::time_point{}) first_byte = last_byte;
           buffer.commit(*got);
-          record_bytes(*got);
+          record_bytes(*got, last_byte);
           step = reader.advance(buffer);
         }
         if (step == ResponseReader::Step::done) {
-          record_success(due, first_byte, reader.status());
+          record_success(due, first_byte, last_byte, reader.status());
           reusable = reusable && reader.keep_alive() && !closed;
           reader.reset();
           continue;
