@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Echo servers side by side, in one run on this machine: `sockit serve echo` against
 # echo_reference (an epoll server in plain C), both driven by the same load client, echo_load,
-# which checks every echoed byte. Prints one table: each scenario's figure for sockit and for
-# the reference, and the ratio sockit/reference. For round trips/s and MB/s higher is better;
-# for the server memory each idle connection costs (growth of VmRSS), lower is better.
-# The machine is shared and noisy: compare the ratios of one run, repeat, quote medians.
+# which checks every echoed byte. Each timed scenario runs ROUNDS times (5) for each server,
+# the two taking turns. Prints one table: each scenario's median for sockit and for the
+# reference, the ratio sockit/reference of those medians, and the median and range of the
+# ratios within each round. For round trips/s and MB/s higher is better; for the server memory
+# each idle connection costs (growth of VmRSS, measured once), lower is better.
+# The machine is shared and noisy: trust the round ratios over one run's medians.
 #
-# Usage: bench/echo.sh BUILD_DIR   (a Release build with SOCKIT_BENCH=ON; nothing is built here)
+# Usage: [ROUNDS=N] bench/echo.sh BUILD_DIR   (a Release build with SOCKIT_BENCH=ON; nothing is
+# built here)
 set -euo pipefail
 
 build=${1:?usage: bench/echo.sh SOCKIT_BUILD_DIR}
@@ -14,7 +17,8 @@ sockit=$build/tools/sockit
 reference=$build/bench/echo_reference
 load=$build/bench/echo_load
 
-seconds=3          # each timed scenario, per server
+seconds=3          # each timed run
+rounds=${ROUNDS:-5}  # timed runs per scenario and server
 idle_conns=10000
 start_limit=10     # seconds a server or the idle client gets to announce itself
 stop_limit=5       # seconds a process gets to exit after SIGTERM, before SIGKILL
@@ -131,30 +135,41 @@ unavailable="sockit serve not available"
 scenarios=()
 ours=()
 theirs=()
+in_rounds=()
 
 record() {
   scenarios+=("$1")
   ours+=("$2")
   theirs+=("$3")
+  in_rounds+=("${4:-}")
   [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
 }
 
 # One timed scenario against both servers (at ref_port and our_port of timed_scenarios):
-# label threads mode conns key. Which server goes first alternates from one scenario to the
+# label threads mode conns key. Which server goes first alternates from one round to the
 # next, so that drift of the machine favours neither.
 timed_scenario() {
-  local label=$1 threads=$2 mode=$3 conns=$4 key=$5 ours_value=$unavailable ref_value
+  local label=$1 threads=$2 mode=$3 conns=$4 key=$5 round our_runs='' ref_runs=''
+  local load_args=("$threads" "$mode" "$conns" "$key")
   echo "$label" >&2
-  if ((${#scenarios[@]} % 2 == 0)); then
-    ref_value=$(run_load reference "$ref_port" "$threads" "$mode" "$conns" "$key")
-  fi
+  for ((round = 0; round < rounds; round++)); do
+    if ((round % 2 == 0)); then
+      ref_runs+=$(run_load reference "$ref_port" "${load_args[@]}")$'\n'
+    fi
+    if $have_sockit; then
+      our_runs+=$(run_load sockit "$our_port" "${load_args[@]}")$'\n'
+    fi
+    if ((round % 2 == 1)); then
+      ref_runs+=$(run_load reference "$ref_port" "${load_args[@]}")$'\n'
+    fi
+  done
+  our_runs=${our_runs%$'\n'} ref_runs=${ref_runs%$'\n'}
   if $have_sockit; then
-    ours_value=$(run_load sockit "$our_port" "$threads" "$mode" "$conns" "$key")
+    record "$label" "$(median <<<"$our_runs")" "$(median <<<"$ref_runs")" \
+      "$(round_ratios "$our_runs" "$ref_runs")"
+  else
+    record "$label" "$unavailable" "$(median <<<"$ref_runs")"
   fi
-  if ((${#scenarios[@]} % 2 == 1)); then
-    ref_value=$(run_load reference "$ref_port" "$threads" "$mode" "$conns" "$key")
-  fi
-  record "$label" "$ours_value" "$ref_value"
 }
 
 # The timed scenarios at one thread count: the servers and the client each run that many.
@@ -194,18 +209,18 @@ idle_scenario() {
 
 print_table() {
   local i ours_shown
-  printf '%-52s %12s %12s %8s\n' scenario sockit reference ratio
+  printf '%-52s %12s %12s %8s %18s\n' scenario sockit reference ratio "in rounds"
   for i in "${!scenarios[@]}"; do
     ours_shown=${ours[i]}
     [[ $ours_shown == "$unavailable" ]] && ours_shown=n/a
-    printf '%-52s %12s %12s %8s\n' "${scenarios[i]}" "$ours_shown" "${theirs[i]}" \
-      "$(ratio "${ours[i]}" "${theirs[i]}")"
+    printf '%-52s %12s %12s %8s %18s\n' "${scenarios[i]}" "$ours_shown" "${theirs[i]}" \
+      "$(ratio "${ours[i]}" "${theirs[i]}")" "${in_rounds[i]:--}"
   done
 }
 
 cores=$(nproc)
 echo "machine: ${cores} CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
-  "Linux $(uname -r); ${seconds}s per run"
+  "Linux $(uname -r); ${seconds}s per run, $rounds rounds"
 $have_sockit || echo "sockit: $unavailable ($sockit serve --help failed); reference only"
 
 timed_scenarios 1

@@ -179,14 +179,6 @@ run_ab() {
   result=$rate
 }
 
-# The median of the numbers on stdin, one a line, or ERR if any line is ERR.
-median() {
-  sort -g | awk '$1 == "ERR" { err = 1 } { v[NR] = $1 } END {
-    if (err || NR == 0) print "ERR"
-    else if (NR % 2) print v[(NR + 1) / 2]
-    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 scenarios=()
 ours=()
 theirs=()
@@ -198,11 +190,6 @@ record() {
   theirs+=("$3")
   better+=("$4")
   [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
-}
-
-# Field $1 (1-based) of each line of $2, ERR for the lines that are ERR.
-column() {
-  awk -v f="$1" '{ print ($1 == "ERR") ? "ERR" : $f }' <<<"$2"
 }
 
 # Runs "$4 NAME PORT $5..." (which sets result) repeats times against ours (port $1) and theirs (named $2, port

@@ -1,7 +1,7 @@
-# shellcheck shell=bash disable=SC2154
+# shellcheck shell=bash disable=SC2154,SC2034
 # What the comparison scripts of bench/ share: a temporary directory, the processes they start
 # (stopped with SIGTERM, then SIGKILL after stop_limit seconds, also when the script fails or
-# is interrupted), the check for the programs they need, a free port and the ratio of two
+# is interrupted), the check for the programs they need, a free port, medians and ratios of
 # figures, and starting servers that announce their port (sockit serve among them) and nginx.
 # A script sets `script` (its name, for messages) and `stop_limit` (and `start_limit` to start
 # servers, `service` to use announce_sockit), then sources this file.
@@ -76,6 +76,34 @@ print(s.getsockname()[1])'
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN {
     if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f\n", a / b; else print "n/a" }'
+}
+
+# The median of the numbers on stdin, one a line, or ERR if any line is ERR.
+median() {
+  sort -g | awk '$1 == "ERR" { err = 1 } { v[NR] = $1 } END {
+    if (err || NR == 0) print "ERR"
+    else if (NR % 2) print v[(NR + 1) / 2]
+    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Field $1 (1-based) of each line of $2, ERR for the lines that are ERR.
+column() {
+  awk -v f="$1" '{ print ($1 == "ERR") ? "ERR" : $f }' <<<"$2"
+}
+
+# Runs taken in turns drift together with the machine: the ratio within each round is steadier
+# than the ratio of two medians. $1 and $2 hold one figure a line, round by round; prints
+# "MEDIAN (MIN-MAX)" of the rounds' ratios $1/$2, or ERR if a figure is missing.
+round_ratios() {
+  paste -d ' ' <(printf '%s\n' "$1") <(printf '%s\n' "$2") | awk '
+    $1 !~ /^[0-9.]+$/ || $2 !~ /^[0-9.]+$/ || $2 == 0 { err = 1; next }
+    { r[++n] = $1 / $2 }
+    END {
+      if (err || n == 0) { print "ERR"; exit }
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+        t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
+      m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+      printf "%.2f (%.2f-%.2f)\n", m, r[1], r[n] }'
 }
 
 # Reads sockit serve's announcement from descriptor $1: "listening SERVICE tcp|udp ADDRESS ..."

@@ -5,12 +5,13 @@
 #   keep-alive      wrk -t1 -c50 and -t2 -c100 for a few seconds; ab -k -c 50 -n 100000
 #   no keep-alive   ab -c 50 -n 100000; wrk -t1 -c50 with "Connection: close"
 # For each: the requests/s the generator achieved and the generator's own CPU time (user +
-# system, from /usr/bin/time) per request. Every figure is the median of three runs, the
+# system, from /usr/bin/time) per request. Every figure is the median of REPEATS runs (5), the
 # generators taking turns. Prints one table: sockit's figure, the other's, the ratio
-# sockit/other, and whether higher or lower is better.
-# The machine is shared and noisy: compare the ratios of one run, repeat, quote medians.
+# sockit/other of those medians, the median and range of the ratios within each round, and
+# whether higher or lower is better.
+# The machine is shared and noisy: trust the round ratios over one run's medians.
 #
-# Usage: bench/loadgen.sh BUILD_DIR   (a Release build; nothing is built here)
+# Usage: [REPEATS=N] bench/loadgen.sh BUILD_DIR   (a Release build; nothing is built here)
 set -euo pipefail
 
 build=${1:?usage: bench/loadgen.sh SOCKIT_BUILD_DIR}
@@ -18,7 +19,7 @@ sockit=$build/tools/sockit
 
 seconds=3           # each wrk-style run
 requests=100000     # each ab-style run
-repeats=3           # runs per scenario and generator; the median is reported
+repeats=${REPEATS:-5}  # runs per scenario and generator; the median is reported
 start_limit=10      # seconds nginx gets to answer
 stop_limit=5        # seconds a process gets to exit after SIGTERM, before SIGKILL
 
@@ -101,35 +102,24 @@ run_ab() {
   finish "$status" ab "$rate" "$count"
 }
 
-# The median of the numbers on stdin, one a line, or ERR if any line is ERR.
-median() {
-  sort -g | awk '$1 == "ERR" { err = 1 } { v[NR] = $1 } END {
-    if (err || NR == 0) print "ERR"
-    else if (NR % 2) print v[(NR + 1) / 2]
-    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# Field $1 of each line of $2, ERR for the lines that are ERR.
-column() {
-  awk -v f="$1" '{ print ($1 == "ERR") ? "ERR" : $f }' <<<"$2"
-}
-
 scenarios=()
 ours=()
 theirs=()
+rounds=()
 better=()
 
 record() {
   scenarios+=("$1")
   ours+=("$2")
   theirs+=("$3")
-  better+=("$4")
+  rounds+=("$4")
+  better+=("$5")
   [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
 }
 
 # compare LABEL OTHER "SOCKIT_ARGS" "OTHER_ARGS" (arguments separated by ";", so that one
 # may hold a space): repeats runs of each, taking turns and changing who goes first each
-# round; records the medians of requests/s and CPU/request.
+# round; records the medians of requests/s and CPU/request and the ratios round by round.
 compare() {
   local label=$1 other=$2 our_args their_args round our_runs='' their_runs=''
   IFS=';' read -r -a our_args <<<"$3"
@@ -149,18 +139,20 @@ compare() {
     fi
   done
   our_runs=${our_runs%$'\n'} their_runs=${their_runs%$'\n'}
-  record "$label (req/s) vs $other" "$(column 1 "$our_runs" | median)" \
-    "$(column 1 "$their_runs" | median)" higher
-  record "$label (CPU us/req) vs $other" "$(column 2 "$our_runs" | median)" \
-    "$(column 2 "$their_runs" | median)" lower
+  local field way name
+  while read -r field way name; do
+    record "$label ($name) vs $other" "$(column "$field" "$our_runs" | median)" \
+      "$(column "$field" "$their_runs" | median)" \
+      "$(round_ratios "$(column "$field" "$our_runs")" "$(column "$field" "$their_runs")")" "$way"
+  done <<<$'1 higher req/s\n2 lower CPU us/req'
 }
 
 print_table() {
   local i
-  printf '%-62s %10s %10s %6s  %s\n' scenario sockit other ratio better
+  printf '%-62s %10s %10s %6s %18s  %s\n' scenario sockit other ratio "in rounds" better
   for i in "${!scenarios[@]}"; do
-    printf '%-62s %10s %10s %6s  %s\n' "${scenarios[i]}" "${ours[i]}" "${theirs[i]}" \
-      "$(ratio "${ours[i]}" "${theirs[i]}")" "${better[i]}"
+    printf '%-62s %10s %10s %6s %18s  %s\n' "${scenarios[i]}" "${ours[i]}" "${theirs[i]}" \
+      "$(ratio "${ours[i]}" "${theirs[i]}")" "${rounds[i]}" "${better[i]}"
   done
 }
 
