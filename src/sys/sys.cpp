@@ -13,20 +13,11 @@
 #include <cstring>
 
 namespace sockit::sys {
+
+using detail::byte_count;
+using detail::retry_eintr;
+
 namespace {
-
-template <class Call>
-auto retry_eintr(Call call) noexcept {
-  for (;;) {
-    auto result = call();
-    if (result >= 0 || errno != EINTR) return result;
-  }
-}
-
-Result<std::size_t> byte_count(ssize_t n) noexcept {
-  if (n < 0) return errno_code();
-  return static_cast<std::size_t>(n);
-}
 
 std::error_code status(int rc) noexcept {
   return rc < 0 ? errno_code() : std::error_code{};
@@ -85,14 +76,6 @@ std::error_code connect(int fd, const Endpoint& endpoint) noexcept {
   if (::connect(fd, endpoint.data(), endpoint.size()) == 0) return {};
   if (errno == EINTR) return std::make_error_code(std::errc::operation_in_progress);
   return errno_code();
-}
-
-Result<std::size_t> send(int fd, const void* data, std::size_t size, int flags) noexcept {
-  return byte_count(retry_eintr([&] { return ::send(fd, data, size, flags | MSG_NOSIGNAL); }));
-}
-
-Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags) noexcept {
-  return byte_count(retry_eintr([&] { return ::recv(fd, data, size, flags); }));
 }
 
 Result<std::size_t> sendto(int fd, const void* data, std::size_t size, int flags,

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -26,6 +27,23 @@ using Deadline = std::optional<Clock::time_point>;
 
 std::error_code errno_code() noexcept;
 
+namespace detail {
+
+template <class Call>
+auto retry_eintr(Call call) noexcept {
+  for (;;) {
+    auto result = call();
+    if (result >= 0 || errno != EINTR) return result;
+  }
+}
+
+inline Result<std::size_t> byte_count(ssize_t n) noexcept {
+  if (n < 0) return errno_code();
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace detail
+
 Result<int> socket(int domain, int type, int protocol) noexcept;
 Result<std::pair<int, int>> socketpair(int domain, int type, int protocol) noexcept;
 void close(int fd) noexcept;
@@ -36,8 +54,15 @@ Result<int> accept(int fd, Endpoint& peer, int flags) noexcept;
 // connect(); an interrupted connect goes on in the kernel, so EINTR comes back as
 // EINPROGRESS for the caller to wait on.
 std::error_code connect(int fd, const Endpoint& endpoint) noexcept;
-Result<std::size_t> send(int fd, const void* data, std::size_t size, int flags) noexcept;
-Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags) noexcept;
+// Inline: an echo's whole round trip is one recv and one send, and a call that only passes
+// its Result through costs a copy of it.
+inline Result<std::size_t> send(int fd, const void* data, std::size_t size, int flags) noexcept {
+  return detail::byte_count(
+      detail::retry_eintr([&] { return ::send(fd, data, size, flags | MSG_NOSIGNAL); }));
+}
+inline Result<std::size_t> recv(int fd, void* data, std::size_t size, int flags) noexcept {
+  return detail::byte_count(detail::retry_eintr([&] { return ::recv(fd, data, size, flags); }));
+}
 Result<std::size_t> sendto(int fd, const void* data, std::size_t size, int flags,
                            const Endpoint& to) noexcept;
 Result<std::size_t> recvfrom(int fd, void* data, std::size_t size, int flags,

@@ -68,10 +68,6 @@ Connection::~Connection() {
   }
 }
 
-RequestWait Connection::wait_for_request() noexcept {
-  return {*this, stream_.wait_readable()};
-}
-
 void Connection::arm_idle_timer(SteadyClock::time_point from) noexcept {
   const auto limit = service_.limits_.idle_timeout;
   if (limit.count() <= 0) return;
@@ -88,10 +84,6 @@ void Connection::on_idle_timer() noexcept {
   // path; the price is that an idle connection lives between one and two idle timeouts.
   requests_at_arming_ = requests_;
   arm_idle_timer(SteadyClock::now());
-}
-
-bool Connection::draining() const noexcept {
-  return service_.draining_;
 }
 
 Service::Service(EventLoop& loop, std::string_view name, Limits& limits)

@@ -187,4 +187,13 @@ class Service {
   bool draining_ = false;
 };
 
+// Inline: each is on every request's path.
+inline RequestWait Connection::wait_for_request() noexcept {
+  return {*this, stream_.wait_readable()};
+}
+
+inline bool Connection::draining() const noexcept {
+  return service_.draining();
+}
+
 }  // namespace sockit::servers
