@@ -145,7 +145,7 @@ class Worker {
     if (results_.first_errors[index].empty()) results_.first_errors[index] = why;
   }
 
-  // count bytes read at time read_at.
+  // Counts bytes read at read_at, unless the warm-up was still on then.
   void record_bytes(std::size_t count, Clock::time_point read_at) {
     if (read_at >= shared_.measure_start) results_.bytes += count;
   }
