@@ -126,14 +126,6 @@ const char* skip_token(const char* p, const char* end) noexcept {
   return p;
 }
 
-std::string_view trim_ows(std::string_view text) noexcept {
-  while (!text.empty() && is_ows(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && is_ows(text.back()))
-    text.remove_suffix(1);
-  return text;
-}
-
 // Calls f on each element of a comma-separated list, OWS trimmed, empty ones included;
 // stops at the first f that returns false.
 template <class F>
@@ -409,6 +401,14 @@ int status_for(ParseError error) noexcept {
     default:
       return 400;
   }
+}
+
+std::string_view trim_ows(std::string_view text) noexcept {
+  while (!text.empty() && is_ows(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_ows(text.back()))
+    text.remove_suffix(1);
+  return text;
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

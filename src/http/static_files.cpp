@@ -55,20 +55,12 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 // Calls each(item) for every comma-separated, trimmed, non-empty item of a header list.
 template <class Each>
 void for_each_item(std::string_view list, Each each) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    const auto item = trim(list.substr(0, comma));
+    const auto item = trim_ows(list.substr(0, comma));
     if (!item.empty()) each(item);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -243,7 +235,7 @@ std::string format_http_date(std::time_t when) {
 
 std::optional<std::time_t> parse_http_date(std::string_view text) noexcept {
   try {
-    const auto words = split_spaces(trim(text));
+    const auto words = split_spaces(trim_ows(text));
     int day = 0, year = 0;
     // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
     if (words.size() == 6 && words[0].size() == 4 && words[0].back() == ',' && words[5] == "GMT" &&
@@ -377,14 +369,14 @@ std::string html_escape(std::string_view text) {
 }
 
 RangeStatus parse_range(std::string_view header, std::uint64_t size, ByteRange& range) noexcept {
-  header = trim(header);
+  header = trim_ows(header);
   if (!header.starts_with("bytes=")) return RangeStatus::ignored;
-  const auto spec = trim(header.substr(6));
+  const auto spec = trim_ows(header.substr(6));
   if (spec.find(',') != std::string_view::npos) return RangeStatus::ignored;
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos) return RangeStatus::ignored;
-  const auto first_text = trim(spec.substr(0, dash));
-  const auto last_text = trim(spec.substr(dash + 1));
+  const auto first_text = trim_ows(spec.substr(0, dash));
+  const auto last_text = trim_ows(spec.substr(dash + 1));
   std::uint64_t first = 0, last = 0;
   if (first_text.empty()) {
     // "-N": the last N bytes.
@@ -405,7 +397,7 @@ RangeStatus parse_range(std::string_view header, std::uint64_t size, ByteRange& 
 }
 
 bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept {
-  if (trim(if_none_match) == "*") return true;
+  if (trim_ows(if_none_match) == "*") return true;
   bool found = false;
   for_each_item(if_none_match, [&](std::string_view tag) {
     found = found || opaque_tag(tag) == opaque_tag(etag);
@@ -417,13 +409,13 @@ bool accepts_encoding(std::string_view accept_encoding, std::string_view coding)
   bool accepted = false;
   for_each_item(accept_encoding, [&](std::string_view item) {
     const auto semicolon = item.find(';');
-    const auto name = trim(item.substr(0, semicolon));
+    const auto name = trim_ows(item.substr(0, semicolon));
     if (!iequals(name, coding) && name != "*") return;
     if (semicolon == std::string_view::npos) {
       accepted = true;
       return;
     }
-    auto parameter = trim(item.substr(semicolon + 1));
+    auto parameter = trim_ows(item.substr(semicolon + 1));
     if (parameter.size() < 2 || lower(parameter[0]) != 'q' || parameter[1] != '=') {
       accepted = true;
       return;

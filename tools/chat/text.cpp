@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "sockit/http/parser.hpp"
 #include "sockit/utf8.hpp"
 
 namespace sockit::chat {
@@ -42,14 +43,6 @@ char32_t decode(std::string_view text, std::size_t size) noexcept {
 bool is_hidden_control(char32_t code) noexcept {
   return (code >= 0x80 && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) ||
          (code >= 0x2066 && code <= 0x2069);
-}
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
 }
 
 }  // namespace
@@ -122,7 +115,7 @@ Command parse_command(std::string_view line) noexcept {
   line.remove_prefix(1);
   const auto space = line.find_first_of(" \t");
   if (space == std::string_view::npos) return {line, {}};
-  return {line.substr(0, space), trim(line.substr(space))};
+  return {line.substr(0, space), http::trim_ows(line.substr(space))};
 }
 
 }  // namespace sockit::chat
