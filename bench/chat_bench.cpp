@@ -98,7 +98,6 @@ constexpr std::size_t kReadBuffer = 64 * 1024;
 // A line longer than this without a newline is not a chat line.
 constexpr std::size_t kMaxLine = 64 * 1024;
 constexpr auto kPoll = std::chrono::milliseconds(5);
-constexpr int kExitUsage = 2;
 
 // The steady clock (CLOCK_MONOTONIC) in nanoseconds: what SEND_NS carries.
 std::int64_t now_ns() noexcept {
@@ -904,19 +903,8 @@ int main(int argc, char** argv) {
       "bench/chat.sh",
       "chat_bench"};
   declare(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
-  sockit::ignore_sigpipe();
-  try {
+  return sockit::tools::run_main(app, argc, argv, [&] {
+    sockit::ignore_sigpipe();
     return run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "chat_bench: " << e.what() << '\n';
-    return 1;
-  }
+  });
 }

@@ -16,7 +16,6 @@
 // idle prints once every connection is open and has echoed one byte (so the server has
 // accepted and served it), then holds them until SIGTERM, SIGINT or --hold ends. conns counts
 // the connections that worked; errors the ones that failed. Exit status 1 if any failed.
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 
@@ -42,6 +41,7 @@
 #include "common.hpp"
 #include "sockit/async.hpp"
 #include "sockit/event_loop.hpp"
+#include "sockit/io.hpp"
 #include "sockit/options.hpp"
 #include "sockit/task.hpp"
 
@@ -75,7 +75,6 @@ constexpr std::uint64_t kDefaultBytes = 1'000'000'000'000;
 // Connections opened at once per thread: more would overflow the server's accept queue
 // while it is busy, and a dropped SYN costs a second before it is sent again.
 constexpr std::size_t kConnectors = 64;
-constexpr int kExitUsage = 2;
 
 // An endless byte sequence: a random table repeated with a prime period, so that the same
 // offset of consecutive chunks differs. Each connection starts at its own place in it.
@@ -361,15 +360,6 @@ class Worker {
   Tally tally_;
 };
 
-// Ten thousand idle connections need more descriptors than the usual soft limit of 1024.
-void raise_nofile_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 // The threads' tallies added up; end is the latest.
 Tally sum(const std::vector<std::unique_ptr<Worker>>& workers) {
   Tally total;
@@ -488,19 +478,9 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"echo_load: load for an echo server, for bench/echo.sh", "echo_load"};
   declare(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
-  raise_nofile_limit();
-  try {
+  return sockit::tools::run_main(app, argc, argv, [&] {
+    // Ten thousand idle connections need more descriptors than the usual soft limit of 1024.
+    sockit::raise_open_file_limit();
     return run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "echo_load: " << e.what() << '\n';
-    return 1;
-  }
+  });
 }

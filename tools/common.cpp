@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <iostream>
 #include <stdexcept>
 
 #include "sockit/io.hpp"
@@ -119,6 +120,24 @@ CLI::Validator positive_duration_validator() {
 
 CLI::Validator escapes_decoded() {
   return validator([](std::string& text) { text = decode_escapes(text); }, "TEXT");
+}
+
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& go) {
+  constexpr int kExitUsage = 2;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    return go();
+  } catch (const std::exception& e) {
+    std::cerr << app.get_name() << ": " << e.what() << '\n';
+    return 1;
+  }
 }
 
 void print_error(std::string_view command, std::string_view message) {

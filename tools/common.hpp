@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,11 @@ CLI::Validator duration_validator();
 CLI::Validator positive_duration_validator();
 // Rewrites the option's text with its escapes decoded (use with ->transform()).
 CLI::Validator escapes_decoded();
+
+// main() of a program with one command (the bench helpers): parses the command line into app,
+// then returns go(). --help exits 0, a usage error exits 2 with CLI11's message, and an
+// exception from go() exits 1 after "NAME: what" on stderr.
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& go);
 
 // Writes "sockit <command>: message" on stderr.
 void print_error(std::string_view command, std::string_view message);
