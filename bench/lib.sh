@@ -95,15 +95,16 @@ column() {
 # than the ratio of two medians. $1 and $2 hold one figure a line, round by round; prints
 # "MEDIAN (MIN-MAX)" of the rounds' ratios $1/$2, or ERR if a figure is missing.
 round_ratios() {
-  paste -d ' ' <(printf '%s\n' "$1") <(printf '%s\n' "$2") | awk '
-    $1 !~ /^[0-9.]+$/ || $2 !~ /^[0-9.]+$/ || $2 == 0 { err = 1; next }
-    { r[++n] = $1 / $2 }
-    END {
-      if (err || n == 0) { print "ERR"; exit }
-      for (i = 2; i <= n; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
-        t = r[j]; r[j] = r[j - 1]; r[j - 1] = t }
-      m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-      printf "%.2f (%.2f-%.2f)\n", m, r[1], r[n] }'
+  local ratios middle
+  ratios=$(paste -d ' ' <(printf '%s\n' "$1") <(printf '%s\n' "$2") | awk '{
+    if ($1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ && $2 > 0) print $1 / $2; else print "ERR" }')
+  middle=$(median <<<"$ratios")
+  if [[ $middle == ERR ]]; then
+    echo ERR
+    return
+  fi
+  sort -g <<<"$ratios" | awk -v m="$middle" 'NR == 1 { low = $1 } { high = $1 }
+    END { printf "%.2f (%.2f-%.2f)\n", m, low, high }'
 }
 
 # Reads sockit serve's announcement from descriptor $1: "listening SERVICE tcp|udp ADDRESS ..."
