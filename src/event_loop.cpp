@@ -166,6 +166,7 @@ void EventLoop::dispatch(const epoll_event& event) {
     return;
   }
   auto* handle = static_cast<IoHandle*>(event.data.ptr);
+  if ((event.events & kReadEvents) != 0) ++handle->read_events;
   if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) handle->hangup = true;
   // A resumed reader may remove the registration; remove() clears both waiters, so the
   // writer check below then finds nothing.
@@ -189,7 +190,7 @@ IoHandle* EventLoop::add(int fd) {
     handle = std::move(free_handles_.back());
     free_handles_.pop_back();
   }
-  *handle = IoHandle{fd, nullptr, nullptr, false};
+  *handle = IoHandle{.fd = fd};
   throw_if(sys::epoll_add(epoll_.get(), fd, kReadEvents | kWriteEvents | EPOLLET, handle.get()),
            "epoll_ctl add");
   return handle.release();

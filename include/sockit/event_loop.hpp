@@ -77,6 +77,9 @@ class IoWaiter {
 // One descriptor registered with a loop: who waits to read, who waits to write.
 struct IoHandle {
   int fd = -1;
+  // How many times epoll has reported the descriptor readable: a reader that skips the read
+  // after a short one tells by it whether input has come since.
+  std::uint32_t read_events = 0;
   IoWaiter* reader = nullptr;
   IoWaiter* writer = nullptr;
   // Set for good once epoll reports the peer's FIN, a hang-up or an error, even when nobody

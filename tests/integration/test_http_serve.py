@@ -197,6 +197,25 @@ class HttpServeTest(LeakCheckedTestCase):
             self.assertEqual(bodies[2], self.files["style.css"])
             self.assertEqual(bodies[3], self.files["page.html"])
 
+    def test_pipelined_requests_beyond_one_read_are_all_answered(self):
+        # Three 30 KB heads sent at once: the first 64 KiB read ends inside the third, whose
+        # rest is already waiting in the socket and brings no new readiness report. The
+        # client keeps its side open, so only the server's reading gets it answered (before
+        # the head timeout would close the connection).
+        padded = "GET /index.html HTTP/1.1\r\nHost: x\r\nX-Pad: " + "p" * 30000 + "\r\n"
+        request = ((padded + "\r\n") * 2 + padded + "Connection: close\r\n\r\n").encode()
+        with self.serve("--header-timeout", "3s") as server:
+            for attempt in range(8):
+                with self.subTest(attempt=attempt), \
+                        socket.create_connection(server.address("http"),
+                                                 timeout=DEFAULT_TIMEOUT) as sock:
+                    sock.sendall(request)
+                    chunks = []
+                    while chunk := sock.recv(65536):
+                        chunks.append(chunk)
+                    statuses = [r[0] for r in parse_responses(b"".join(chunks))]
+                    self.assertEqual(statuses, [200, 200, 200])
+
     def test_request_bodies_are_skipped_so_the_next_request_parses(self):
         with self.serve() as server:
             body = b"B" * 5000

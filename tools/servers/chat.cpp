@@ -23,9 +23,6 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
   chat::Member member(hub_, directory_, connection, websocket);
   member.enter(index_);
   if (!early.empty()) member.receive(early);
-  Socket& socket = connection.stream().socket();
-  // As in the echo service: after a short read the next bytes bring a new edge.
-  bool wait_first = false;
   for (;;) {
     if (member.closing()) break;
     if (connection.draining()) {
@@ -36,25 +33,16 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
       // The wait for input, bounded by the pause: a drain (or an eviction's shutdown) ends
       // it as it ends an idle wait. Input it woke for is read once the bucket allows.
       co_await with_timeout(pause, connection.wait_for_request());
-      wait_first = false;
       continue;
     }
     if (member.resume()) continue;
-    if (wait_first) {
+    const auto received = connection.read(scratch());
+    if (!received) {
       // Silence is normal in a chat: the idle timeout ends a wait, not the membership.
       co_await connection.wait_for_request();
-      wait_first = false;
-      continue;
-    }
-    auto received = socket.try_recv_into(scratch());
-    if (!received) {
-      if (!would_block(received.error())) break;
-      wait_first = true;
       continue;
     }
     if (*received == 0) break;
-    wait_first = *received < scratch().size() && !connection.stream().hangup_seen();
-    connection.count_in(*received);
     member.receive({scratch().data(), *received});
   }
   co_await member.leave();

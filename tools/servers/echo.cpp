@@ -9,26 +9,16 @@ Task<> EchoService::serve(Connection& connection) {
   // Holds bytes only while the peer reads slower than it sends, and is freed before the
   // connection waits idle.
   std::string pending;
-  // One place waits for input (each co_await site costs the frame an awaiter). It is also
-  // where a short read goes: that read emptied the socket, so the next bytes bring a new
-  // edge and the read that could only say EAGAIN is skipped, unless the peer's FIN (whose
-  // edge may be spent already) has been seen.
-  bool wait_first = false;
   for (;;) {
-    if (wait_first) {
-      // Going idle: give the buffer back, so that an idle connection holds none.
+    const auto received = connection.read(scratch());
+    if (!received) {
+      // Going idle: give the buffer back, so that an idle connection holds none. One place
+      // waits for input: each co_await site costs the frame an awaiter.
       std::string().swap(pending);
       if (connection.draining() || co_await connection.wait_for_request()) co_return;
-    }
-    auto received = socket.try_recv_into(scratch());
-    if (!received) {
-      if (!would_block(received.error())) co_return;
-      wait_first = true;
       continue;
     }
     if (*received == 0) co_return;
-    wait_first = *received < scratch().size() && !connection.stream().hangup_seen();
-    connection.count_in(*received);
     const std::string_view data(scratch().data(), *received);
     auto sent = socket.try_send(data);
     if (!sent && !would_block(sent.error())) co_return;
@@ -43,8 +33,6 @@ Task<> EchoService::serve(Connection& connection) {
       connection.count_out(*flushed);
       // The capacity stays while the peer keeps sending: a streaming connection reuses it.
       pending.clear();
-      // While the write waited, an edge for new input may have come and gone unseen.
-      wait_first = false;
     }
     if (connection.draining()) co_return;
   }

@@ -48,9 +48,6 @@ Task<> HttpService::serve(Connection& connection) {
   Socket& socket = stream.socket();
   Exchange exchange(options_.parser);
   std::string& pending = exchange.pending;
-  // As in the echo service: after a short read the next bytes bring a new edge, so the read
-  // that could only say EAGAIN is skipped.
-  bool wait_first = false;
   // Whether pending holds a pipelined request that has not been parsed yet.
   bool pipelined = false;
   std::optional<SteadyClock::time_point> head_deadline;
@@ -60,7 +57,8 @@ Task<> HttpService::serve(Connection& connection) {
       pipelined = false;
       data = pending;
     } else {
-      if (wait_first) {
+      const auto received = connection.read(scratch());
+      if (!received) {
         if (pending.empty() && exchange.discard == 0) {
           if (connection.draining() || co_await connection.wait_for_request()) co_return;
         } else {
@@ -75,16 +73,9 @@ Task<> HttpService::serve(Connection& connection) {
             co_return;
           }
         }
-      }
-      auto received = socket.try_recv_into(scratch());
-      if (!received) {
-        if (!would_block(received.error())) co_return;
-        wait_first = true;
         continue;
       }
       if (*received == 0) co_return;
-      wait_first = *received < scratch().size() && !stream.hangup_seen();
-      connection.count_in(*received);
       data = std::string_view(scratch().data(), *received);
       if (exchange.discard > 0) {
         const auto dropped = std::min<std::uint64_t>(exchange.discard, data.size());
@@ -101,7 +92,6 @@ Task<> HttpService::serve(Connection& connection) {
     const auto status = exchange.parser.parse(data);
     if (status == http::ParseStatus::incomplete) {
       if (pending.empty()) pending.assign(data);
-      wait_first = true;
       continue;
     }
     head_deadline.reset();
@@ -133,15 +123,12 @@ Task<> HttpService::serve(Connection& connection) {
       auto rest = co_await stream.write_all(std::string_view(reply.data).substr(done));
       if (!rest) co_return;
       connection.count_out(*rest);
-      // While the write waited, an edge for new input may have come and gone unseen.
-      wait_first = false;
     }
     if (by_sendfile) {
       auto body = co_await stream.sendfile(reply.file, reply.offset, reply.length);
       if (!body || *body != reply.length) co_return;
       connection.count_out(*body);
       reply.file.reset();
-      wait_first = false;
     }
     if (!exchange.log_line.empty()) {
       write_log_line(exchange.log_line);

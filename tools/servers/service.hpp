@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -96,11 +97,16 @@ class Connection {
   // the ones a drain closes at once: the wait then fails with operation_canceled, and with
   // timed_out after the idle timeout.
   RequestWait wait_for_request() noexcept;
+  // Reads what has arrived into buffer and counts it: the bytes; 0 at the end of the stream,
+  // or when the connection failed; nullopt when nothing has, so wait (wait_for_request()) and
+  // read again. A read shorter than buffer emptied the socket: until epoll reports input
+  // again, the read that could only say EAGAIN is skipped, unless the peer's FIN has been
+  // seen (its report may have come before the short read).
+  std::optional<std::size_t> read(std::span<char> buffer) noexcept;
   // The peer has said it sends nothing more (HTTP's "Connection: close" after a request read
   // in full): the connection may close at once, without the graceful close's wait for the
   // peer's FIN, since no unread input can turn the close into a reset.
   void close_without_linger() noexcept { linger_ = false; }
-  void count_in(std::size_t bytes) noexcept { bytes_in_ += bytes; }
   void count_out(std::size_t bytes) noexcept { bytes_out_ += bytes; }
   bool draining() const noexcept;
 
@@ -119,6 +125,8 @@ class Connection {
   std::uint64_t requests_ = 0;            // requests that ended an idle wait
   std::uint64_t requests_at_arming_ = 0;  // requests_ when the idle timer was last armed
   WaitReadable* waiting_ = nullptr;       // the parked wait for a request, if idle
+  std::uint32_t emptied_at_ = 0;          // the stream's read_events at the last read
+  bool emptied_ = false;                  // that read emptied the socket
   bool linger_ = true;
   IdleTimer idle_timer_{*this};
   Connection* previous_ = nullptr;
@@ -194,6 +202,22 @@ inline RequestWait Connection::wait_for_request() noexcept {
 
 inline bool Connection::draining() const noexcept {
   return service_.draining();
+}
+
+inline std::optional<std::size_t> Connection::read(std::span<char> buffer) noexcept {
+  const IoHandle* io = stream_.io();
+  if (io == nullptr) return 0;
+  if (emptied_ && emptied_at_ == io->read_events && !io->hangup) return std::nullopt;
+  const auto received = stream_.socket().try_recv_into(buffer);
+  emptied_at_ = io->read_events;
+  if (!received) {
+    if (!would_block(received.error())) return 0;
+    emptied_ = true;
+    return std::nullopt;
+  }
+  emptied_ = *received > 0 && *received < buffer.size();
+  bytes_in_ += *received;
+  return *received;
 }
 
 }  // namespace sockit::servers
