@@ -8,7 +8,7 @@
 # side, the ratio sockit/other, and whether higher or lower is better.
 # The machine is shared and noisy: compare the ratios of one run, repeat, quote medians.
 #
-# Usage: bench/http.sh BUILD_DIR   (a Release build; the parser row needs SOCKIT_BENCH=ON)
+# Usage: [REPEATS=N] bench/http.sh BUILD_DIR   (a Release build; the parser row needs SOCKIT_BENCH=ON)
 set -euo pipefail
 
 build=${1:?usage: bench/http.sh SOCKIT_BUILD_DIR}
@@ -18,7 +18,7 @@ parser_bench=$build/bench/http_parser_bench
 seconds=3          # each wrk run
 ab_requests=20000  # each ab run against sockit and nginx
 python_requests=1000  # each ab run against python and sockit
-repeats=3          # runs per scenario and server; the median is reported
+repeats=${REPEATS:-3}  # runs per scenario and server; the median is reported
 start_limit=10     # seconds a server gets to announce itself or answer
 stop_limit=5       # seconds a process gets to exit after SIGTERM, before SIGKILL
 
