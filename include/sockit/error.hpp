@@ -102,9 +102,11 @@ inline void throw_if(std::error_code code, std::string_view operation) {
   if (code) throw_error(code, operation);
 }
 
-// A value or the error that prevented it: the return of noexcept forms that produce a value.
+// A value or the error that prevented it: the return of noexcept forms, shaped like
+// std::expected. Truthy on success, everywhere: `if (auto n = s.try_recv_into(buf))`.
+// value() on an error throws the Error subclass that matches it, as the throwing forms do.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::move(value)) {}   // NOLINT(google-explicit-constructor)
   Result(std::error_code code) : state_(code) {}  // NOLINT(google-explicit-constructor)
@@ -112,9 +114,18 @@ class Result {
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
   std::error_code error() const noexcept { return ok() ? std::error_code{} : std::get<1>(state_); }
-  T& value() & { return std::get<0>(state_); }
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
+  T& value() & {
+    check();
+    return *std::get_if<0>(&state_);
+  }
+  const T& value() const& {
+    check();
+    return *std::get_if<0>(&state_);
+  }
+  T&& value() && {
+    check();
+    return std::move(*std::get_if<0>(&state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -123,11 +134,37 @@ class Result {
   // The value, or the matching Error thrown with operation as its context.
   T value_or_throw(std::string_view operation) && {
     if (!ok()) throw_error(error(), operation);
-    return std::get<0>(std::move(state_));
+    return std::move(*std::get_if<0>(&state_));
   }
 
  private:
+  void check() const {
+    if (!ok()) throw_error(error(), "Result::value");
+  }
+
   std::variant<T, std::error_code> state_;
+};
+
+// Success or the error that prevented it, for calls that produce no value.
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() noexcept = default;
+  Result(std::error_code code) noexcept : error_(code) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return ok(); }
+  std::error_code error() const noexcept { return error_; }
+  // Throws the matching Error on failure, as value() does for a Result with a value.
+  void value() const {
+    if (error_) throw_error(error_, "Result::value");
+  }
+  void value_or_throw(std::string_view operation) const {
+    if (error_) throw_error(error_, operation);
+  }
+
+ private:
+  std::error_code error_;
 };
 
 }  // namespace sockit

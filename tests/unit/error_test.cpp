@@ -137,5 +137,29 @@ TEST(Result, ValueOrTheMatchingError) {
   EXPECT_THROW(std::move(bad).value_or_throw("bad"), ConnectionResetError);
 }
 
+TEST(Result, ValueOnAnErrorThrowsTheMatchingError) {
+  Result<int> refused(errno_code(ECONNREFUSED));
+  EXPECT_THROW((void)refused.value(), ConnectionRefusedError);
+  EXPECT_THROW((void)*refused, ConnectionRefusedError);
+  try {
+    (void)refused.value();
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(), "Result::value: Connection refused (ECONNREFUSED)");
+  }
+}
+
+TEST(Result, VoidIsTruthyOnSuccess) {
+  Result<void> done;
+  EXPECT_TRUE(done);
+  EXPECT_FALSE(done.error());
+  EXPECT_NO_THROW(done.value());
+
+  Result<void> timed_out(errno_code(ETIMEDOUT));
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error(), std::errc::timed_out);
+  EXPECT_THROW(timed_out.value(), TimeoutError);
+  EXPECT_THROW(timed_out.value_or_throw("wait"), TimeoutError);
+}
+
 }  // namespace
 }  // namespace sockit::test
