@@ -61,6 +61,7 @@
 #include "sockit/io.hpp"
 #include "sockit/options.hpp"
 #include "sockit/task.hpp"
+#include "sockit/task_group.hpp"
 
 namespace {
 
@@ -212,7 +213,7 @@ class Worker {
       stopping_ = true;
       for (auto& member : members_)
         member.stream.close();
-      release();
+      sockit::spawn(loop_, stop_when_joined());
     });
   }
 
@@ -227,13 +228,11 @@ class Worker {
   const Tally& tally() const noexcept { return tally_; }
 
  private:
-  void start(Task<> task) {
-    ++running_;
-    sockit::spawn(loop_, guarded(std::move(task)));
-  }
+  void start(Task<> task) { tasks_.spawn(guarded(std::move(task))); }
 
-  void release() {
-    if (--running_ == 0) loop_.stop();
+  Task<> stop_when_joined() {
+    co_await tasks_.join();
+    loop_.stop();
   }
 
   Task<> guarded(Task<> task) {
@@ -242,7 +241,6 @@ class Worker {
     } catch (const std::exception& e) {
       tally_.note_error(e.what());
     }
-    release();
   }
 
   // Connects receivers one after the other. A receiver counts as connected once the server
@@ -392,7 +390,6 @@ class Worker {
   std::size_t wanted_;
   std::size_t stalled_wanted_;
   std::size_t next_ = 0;
-  std::size_t running_ = 1;  // 1 until finish(), so that no task stops the loop early
   bool stopping_ = false;
   std::vector<char> buffer_;
   std::atomic<std::size_t> connects_done_{0};
@@ -400,6 +397,7 @@ class Worker {
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::int64_t> last_read_ns_{0};
   EventLoop loop_;
+  sockit::TaskGroup tasks_{loop_};
   std::vector<Member> members_;  // declared after loop_: they close before it goes
   Tally tally_;
 };

@@ -44,6 +44,7 @@
 #include "sockit/io.hpp"
 #include "sockit/options.hpp"
 #include "sockit/task.hpp"
+#include "sockit/task_group.hpp"
 
 namespace {
 
@@ -201,24 +202,25 @@ class Worker {
     stream.close();
   }
 
-  void start(Task<> task) {
-    ++running_;
-    sockit::spawn(loop_, finish(std::move(task)));
-  }
+  void start(Task<> task) { tasks_.spawn(counted(std::move(task))); }
 
   // Runs the loop until the tasks started have ended.
   void run_tasks() {
-    if (--running_ > 0) loop_.run();
-    running_ = 1;
+    sockit::spawn(loop_, stop_when_joined());
+    loop_.run();
   }
 
-  Task<> finish(Task<> task) {
+  Task<> stop_when_joined() {
+    co_await tasks_.join();
+    loop_.stop();
+  }
+
+  Task<> counted(Task<> task) {
     try {
       co_await std::move(task);
     } catch (const std::exception& e) {
       count_failure(e.what());
     }
-    if (--running_ == 0) loop_.stop();
   }
 
   void open_connections() {
@@ -352,10 +354,10 @@ class Worker {
   std::size_t first_;
   std::size_t wanted_;
   std::size_t next_ = 0;
-  std::size_t running_ = 1;  // 1 while tasks are being started, so none stops the loop early
   bool time_up_ = false;
   SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
   EventLoop loop_;
+  sockit::TaskGroup tasks_{loop_};
   std::vector<Stream> streams_;  // declared after loop_: they close before it goes
   Tally tally_;
 };

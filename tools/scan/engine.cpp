@@ -16,6 +16,7 @@
 #include "sockit/async.hpp"
 #include "sockit/io.hpp"
 #include "sockit/loop_group.hpp"
+#include "sockit/task_group.hpp"
 
 namespace sockit::tools::scan {
 namespace {
@@ -289,25 +290,17 @@ class Scanner::Worker {
         order_(order),
         options_(scanner.options_),
         slots_(slots),
-        interval_(rate > 0 ? 1.0 / rate : 0) {
+        interval_(rate > 0 ? 1.0 / rate : 0),
+        tasks_(loop) {
     timing.resize(scanner.hosts_.size());
     host_counts.resize(scanner.hosts_.size());
   }
 
   // On the loop's thread: starts every slot. finished runs there once all have ended.
-  void start(std::function<void()> finished) {
-    finished_ = std::move(finished);
-    live_ = slots_.size();
-    spawn(loop_, start_slots());
-  }
+  void start(std::function<void()> finished) { spawn(loop_, run_slots(std::move(finished))); }
 
-  // On the loop's thread: wakes every slot that waits, so that each ends at once.
-  void abandon() noexcept {
-    for (auto& slot : slots_) {
-      if (slot.stream) slot.stream->close();
-      if (slot.pacing) slot.pacing->cancel(std::make_error_code(std::errc::operation_canceled));
-    }
-  }
+  // On the loop's thread: fails whatever a slot waits on, so that each ends at once.
+  void abandon() noexcept { tasks_.cancel(); }
 
   EventLoop& loop() const noexcept { return loop_; }
 
@@ -320,17 +313,18 @@ class Scanner::Worker {
  private:
   struct Slot {
     std::optional<Stream> stream;
-    Sleep* pacing = nullptr;
   };
 
   // Starts the slots a batch per loop turn, so that the first answers are read (and the
   // round trips measured) while the window fills, not after thousands of connects.
-  Task<> start_slots() {
+  Task<> run_slots(std::function<void()> finished) {
     std::size_t started = 0;
     for (auto& slot : slots_) {
-      spawn(loop_, run_slot(slot));
+      tasks_.spawn(run_slot(slot));
       if (++started % kStartBatch == 0) co_await yield_now(loop_);
     }
+    co_await tasks_.join();
+    finished();
   }
 
   Task<> run_slot(Slot& slot) {
@@ -348,7 +342,6 @@ class Scanner::Worker {
         co_await yield_now(loop_);
       }
     }
-    if (--live_ == 0) finished_();
   }
 
   Task<Outcome> probe_with_retries(Slot& slot, std::uint32_t host, std::uint16_t port) {
@@ -356,7 +349,7 @@ class Scanner::Worker {
     target.set_port(port);
     HostTiming& host_timing = timing_of(host);
     for (unsigned tries = 0;; ++tries) {
-      if (interval_ > 0 && !co_await pace(slot)) co_return abandoned();
+      if (interval_ > 0 && !co_await pace()) co_return abandoned();
       Outcome outcome = co_await probe(slot, target, host_timing);
       learn(host, outcome);
       const bool rate_limited =
@@ -369,18 +362,14 @@ class Scanner::Worker {
   }
 
   // Waits for this loop's next turn to connect under --rate; false when abandoned.
-  Task<bool> pace(Slot& slot) {
+  Task<bool> pace() {
     const auto now = Clock::now();
     const auto interval = std::chrono::duration_cast<Clock::duration>(Seconds(interval_));
     next_send_ = std::max(next_send_, now);
     const auto wait = next_send_ - now;
     next_send_ += interval;
     if (wait <= Clock::duration::zero()) co_return true;
-    Sleep sleep(loop_, wait);
-    slot.pacing = &sleep;
-    const auto cancelled = co_await sleep;
-    slot.pacing = nullptr;
-    co_return !cancelled;
+    co_return !co_await sleep(loop_, wait);
   }
 
   // The slot's socket, made (or remade for the other family) when needed.
@@ -588,8 +577,7 @@ class Scanner::Worker {
   std::vector<Slot> slots_;
   Clock::time_point next_send_{};
   double interval_;
-  std::size_t live_ = 0;
-  std::function<void()> finished_;
+  TaskGroup tasks_;  // the slots' tasks; last, so that they are let go before the rest goes
 };
 
 Scanner::Scanner(const std::vector<Host>& hosts, const ScanOptions& options)
@@ -632,17 +620,14 @@ ScanReport Scanner::run(std::function<void()> tick, std::chrono::duration<double
 
   std::atomic<std::size_t> running{threads};
   bool all_done = false;
-  Sleep* ticker_sleep = nullptr;
+  CancelSource ticker_stop;
   auto all_finished = [&] {
     all_done = true;
-    if (ticker_sleep) ticker_sleep->cancel(std::make_error_code(std::errc::operation_canceled));
+    ticker_stop.cancel();
   };
   auto ticker = [&]() -> Task<> {
     while (!all_done) {
-      Sleep sleep(group[0], tick_every);
-      ticker_sleep = &sleep;
-      co_await sleep;
-      ticker_sleep = nullptr;
+      co_await with_cancel(ticker_stop.token(), sleep(group[0], tick_every));
       if (!all_done && tick) tick();
     }
     group.stop();
