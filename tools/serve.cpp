@@ -433,6 +433,10 @@ Run setup_serve(CLI::App& app) {
                  "chat: messages of a room shown to who joins it")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  app.add_option("--chat-allow-origin", options->chat.allowed_origins,
+                 "chat: let pages of this origin join over WebSocket besides the server's own "
+                 "(as browsers send it: http://host:port; repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--chat-max-line", options->chat.max_line, "chat: longest line, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));
