@@ -9,6 +9,8 @@ install(TARGETS sockit EXPORT sockitTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/sockit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${PROJECT_BINARY_DIR}/include/sockit/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/sockit)
 install(EXPORT sockitTargets NAMESPACE sockit:: DESTINATION ${sockit_cmake_dir})
 
 configure_package_config_file(cmake/sockitConfig.cmake.in

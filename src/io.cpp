@@ -31,6 +31,10 @@ void ignore_sigpipe() noexcept {
   sys::ignore_sigpipe();
 }
 
+std::error_code open_standard_fds() noexcept {
+  return sys::open_closed_standard_fds();
+}
+
 std::uint64_t raise_open_file_limit() noexcept {
   return sys::raise_nofile_limit();
 }

@@ -97,8 +97,7 @@ load::Target http_target(const std::string& text, const BenchCliOptions& options
 
 std::string request_body(const BenchCliOptions& options) {
   if (options.body_file.empty()) return options.body;
-  std::ifstream file(options.body_file, std::ios::binary);
-  if (!file) throw std::runtime_error("cannot read " + options.body_file);
+  std::ifstream file = open_input(options.body_file, "body file");
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
@@ -159,11 +158,27 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// Every connection is a descriptor: -c beyond the open-file limit (raised to its hard limit
+// first) could only fail connections, so it is refused with the numbers.
+void check_open_file_limit(std::size_t connections) {
+  // stdio, the loops' epoll and wake-up descriptors, a file or two.
+  constexpr std::uint64_t kSpareDescriptors = 64;
+  const std::uint64_t limit = raise_open_file_limit();
+  if (connections + kSpareDescriptors > limit) {
+    throw std::invalid_argument(
+        fmt::format("-c {} needs {} open files, and the limit is {} (ulimit -n)", connections,
+                    connections + kSpareDescriptors, limit));
+  }
+}
+
 int run_bench(const BenchCliOptions& options) {
   std::vector<load::Threshold> thresholds;
   for (const auto& text : options.fail_if)
     thresholds.push_back(load::Threshold::parse(text));
   const auto load_opts = load_options(options);
+  check_open_file_limit(options.connections);
+  std::ofstream html;
+  if (!options.html.empty()) html = open_output(options.html);
 
   ProgressLine progress;
   const bool terminal = is_terminal(kStderr);
@@ -186,14 +201,17 @@ int run_bench(const BenchCliOptions& options) {
   } else {
     load::write_summary(std::cout, context);
   }
-  std::cout.flush();
+  check_written(std::cout, "stdout");
   if (!options.html.empty()) {
-    std::ofstream file(options.html);
-    if (!file) throw std::runtime_error("cannot write " + options.html);
-    load::write_html(file, context);
+    load::write_html(html, context);
+    check_written(html, options.html);
   }
 
-  int status = results.requests == 0 && results.errors() > 0 ? 1 : 0;
+  int status = 0;
+  if (results.requests == 0) {
+    print_error("bench", fmt::format("no request completed ({} errors)", results.errors()));
+    status = 1;
+  }
   for (const auto& threshold : thresholds) {
     if (!threshold.crossed(results)) continue;
     const double value = threshold.measure(results);
@@ -248,8 +266,9 @@ Run setup_bench(CLI::App& app) {
       ->check(CLI::IsMember({"wrk", "ab"}));
   app.add_flag("--json", options->json, "The results as JSON on stdout");
   app.add_option("--html", options->html, "Also write a self-contained HTML report to FILE");
-  app.add_option("--fail-if", options->fail_if,
-                 "Exit 1 when a threshold is crossed: 'p99>10ms', 'errors>0', 'rps<5000'")
+  app.add_option(
+         "--fail-if", options->fail_if,
+         "Exit 1 when a threshold is crossed: 'p99>10ms', 'errors>0', 'non2xx>0', 'rps<5000'")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   return [options] { return run_bench(*options); };
 }

@@ -1,9 +1,14 @@
 #include "common.hpp"
 
+#include <fmt/format.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 #include "sockit/io.hpp"
 
@@ -41,6 +46,20 @@ Address parse_target(std::string_view host, std::string_view port, std::string_v
   return Address{std::string(host), *number, false};
 }
 
+namespace {
+
+// Seconds per unit of a duration's suffix; std::invalid_argument for an unknown unit.
+double unit_seconds(std::string_view unit, std::string_view text) {
+  if (unit.empty() || unit == "s") return 1;
+  if (unit == "ms") return 1e-3;
+  if (unit == "us") return 1e-6;
+  if (unit == "m") return 60;
+  throw std::invalid_argument("unknown unit in duration '" + std::string(text) +
+                              "' (use s, ms, us or m)");
+}
+
+}  // namespace
+
 Duration parse_duration(std::string_view text) {
   double value = 0;
   const auto* end = text.data() + text.size();
@@ -48,13 +67,12 @@ Duration parse_duration(std::string_view text) {
   if (ec != std::errc{} || !std::isfinite(value) || value < 0) {
     throw std::invalid_argument("not a duration: '" + std::string(text) + "'");
   }
-  const std::string_view unit(rest, static_cast<std::size_t>(end - rest));
-  if (unit.empty() || unit == "s") return Duration(value);
-  if (unit == "ms") return Duration(value / 1000);
-  if (unit == "us") return Duration(value / 1e6);
-  if (unit == "m") return Duration(value * 60);
-  throw std::invalid_argument("unknown unit in duration '" + std::string(text) +
-                              "' (use s, ms, us or m)");
+  const Duration duration(value * unit_seconds({rest, static_cast<std::size_t>(end - rest)}, text));
+  if (duration > kMaxDuration) {
+    throw std::invalid_argument(fmt::format("duration '{}' is above the limit of {:.0f}s (a year)",
+                                            text, kMaxDuration.count()));
+  }
+  return duration;
 }
 
 namespace {
@@ -118,6 +136,27 @@ CLI::Validator positive_duration_validator() {
       "DURATION");
 }
 
+CLI::Validator finite_non_negative() {
+  return validator(
+      [](const std::string& text) {
+        double value = 0;
+        const auto* end = text.data() + text.size();
+        const auto [rest, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc{} || rest != end || !std::isfinite(value) || value < 0) {
+          throw std::invalid_argument("not a finite number of 0 or more: '" + text + "'");
+        }
+      },
+      "NUMBER");
+}
+
+CLI::Validator non_empty(std::string name) {
+  return validator(
+      [](const std::string& text) {
+        if (text.empty()) throw std::invalid_argument("empty");
+      },
+      std::move(name));
+}
+
 CLI::Validator escapes_decoded() {
   return validator([](std::string& text) { text = decode_escapes(text); }, "TEXT");
 }
@@ -138,6 +177,37 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& g
     std::cerr << app.get_name() << ": " << e.what() << '\n';
     return 1;
   }
+}
+
+void check_written(std::ostream& out, const std::string& name) {
+  out.flush();
+  if (out) return;
+  // The stream keeps no reason; the failed write(2) left it in errno, as nothing has run
+  // since (every caller checks right after writing).
+  throw std::system_error(errno != 0 ? errno : EIO, std::system_category(), "write " + name);
+}
+
+namespace {
+
+// Why the file stream just failed to open: the open(2) under it left errno.
+std::string open_failure(std::string_view action, const std::string& path) {
+  return fmt::format("cannot {} {}: {}", action, path, std::strerror(errno != 0 ? errno : EIO));
+}
+
+}  // namespace
+
+std::ifstream open_input(const std::string& path, std::string_view what) {
+  errno = 0;
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::invalid_argument(open_failure(fmt::format("read {}", what), path));
+  return file;
+}
+
+std::ofstream open_output(const std::string& path) {
+  errno = 0;
+  std::ofstream file(path, std::ios::binary);
+  if (!file) throw std::invalid_argument(open_failure("write", path));
+  return file;
 }
 
 void print_error(std::string_view command, std::string_view message) {

@@ -5,8 +5,10 @@
 #include <stdexcept>
 
 #include "command.hpp"
+#include "common.hpp"
 #include "sockit/error.hpp"
 #include "sockit/io.hpp"
+#include "sockit/version.hpp"
 
 namespace {
 
@@ -32,10 +34,16 @@ constexpr int kExitUsage = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything opens a socket or a file, which would otherwise take a closed standard
+  // descriptor's number and get the tool's output or log written into it.
+  if (const auto error = sockit::open_standard_fds()) {
+    std::cerr << "sockit: standard descriptors: " << error.message() << '\n';
+    return kExitFailure;
+  }
   sockit::ignore_sigpipe();
   CLI::App app{"sockit: the socket toolkit", "sockit"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "sockit 0.1.0");
+  app.set_version_flag("--version", "sockit " SOCKIT_VERSION);
   sockit::tools::Run run;
   for (const auto& command : kCommands) {
     auto* sub = app.add_subcommand(std::string(command.name), std::string(command.summary));
@@ -55,7 +63,9 @@ int main(int argc, char** argv) {
   }
   const std::string name = app.get_subcommands().front()->get_name();
   try {
-    return run();
+    const int status = run();
+    sockit::tools::check_written(std::cout, "stdout");
+    return status;
   } catch (const std::invalid_argument& e) {
     std::cerr << "sockit " << name << ": " << e.what() << '\n';
     return kExitUsage;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,13 @@ Answer lookup_name(const std::string& name, Family family) {
   return answer;
 }
 
-Answer lookup_address(const std::string& ip, const Endpoint& endpoint) {
+// An address of the other family than -4 or -6 asked for is an error, not an answer.
+Answer lookup_address(const std::string& ip, const Endpoint& endpoint, Family family) {
+  if (family != Family::unspec && endpoint.family() != family) {
+    throw std::runtime_error(ip + " is an " + std::string(family_label(endpoint.family())) +
+                             " address, and only " + std::string(family_label(family)) +
+                             " was asked for");
+  }
   return Answer{ip, {}, gethostbyaddr(ip).hostname, {endpoint}};
 }
 
@@ -94,13 +101,14 @@ int run(const ResolveOptions& options) {
   for (const auto& query : options.queries) {
     try {
       auto numeric = Endpoint::from_ip(query, 0);
-      const Answer answer = numeric ? lookup_address(query, *numeric) : lookup_name(query, family);
+      const Answer answer =
+          numeric ? lookup_address(query, *numeric, family) : lookup_name(query, family);
       if (options.json) {
         std::cout << to_json(answer).dump() << '\n';
       } else {
         print_text(answer);
       }
-    } catch (const Error& e) {
+    } catch (const std::runtime_error& e) {
       print_error("resolve", e.what());
       status = 1;
     }
@@ -112,7 +120,8 @@ int run(const ResolveOptions& options) {
 
 Run setup_resolve(CLI::App& app) {
   auto options = std::make_shared<ResolveOptions>();
-  app.add_option("query", options->queries, "Host names or numeric addresses");
+  app.add_option("query", options->queries, "Host names or numeric addresses")
+      ->check(non_empty("NAME"));
   auto* v4 = app.add_flag("-4", options->ipv4_only, "IPv4 addresses only");
   app.add_flag("-6", options->ipv6_only, "IPv6 addresses only")->excludes(v4);
   app.add_flag("--self", options->self, "Print this host's name and fully qualified name");

@@ -105,10 +105,15 @@ scan::Timing timing(const ScanCliOptions& options) {
   return timing;
 }
 
-// Where each -o format goes: "X" -> file (or "-" for stdout).
+// Where an -o format goes: a file opened before the scan, so that a bad path fails before
+// the scan whose results it would hold, or stdout for "-".
 struct Output {
   char format;
   std::string path;
+  std::unique_ptr<std::ofstream> file;  // none for stdout
+
+  std::ostream& stream() { return file ? *file : std::cout; }
+  std::string name() const { return file ? path : "stdout"; }
 };
 
 std::vector<Output> outputs(const ScanCliOptions& options) {
@@ -119,7 +124,10 @@ std::vector<Output> outputs(const ScanCliOptions& options) {
       throw std::invalid_argument("unknown output -o" + format +
                                   " (use -oN, -oX, -oG or -oJ FILE)");
     }
-    list.push_back(Output{format[0], options.outputs[i + 1]});
+    const std::string& path = options.outputs[i + 1];
+    list.push_back(
+        Output{format[0], path,
+               path == "-" ? nullptr : std::make_unique<std::ofstream>(open_output(path))});
   }
   return list;
 }
@@ -177,7 +185,7 @@ class ProgressDisplay {
 int run_scan(const ScanCliOptions& options) {
   const scan::Services services = scan::Services::load();
   const auto ports = port_list(options, services);
-  const auto output_list = outputs(options);
+  auto output_list = outputs(options);
   scan::TargetOptions target_options;
   target_options.first_address = options.first_address;
   target_options.force = options.force;
@@ -227,18 +235,13 @@ int run_scan(const ScanCliOptions& options) {
       hosts,         ports, services, report, command_line(options), started, options.show_closed,
       options.banner};
   bool stdout_taken = false;
-  for (const auto& output : output_list) {
-    if (output.path == "-") {
-      write_format(output.format, std::cout, context);
-      stdout_taken = true;
-      continue;
-    }
-    std::ofstream file(output.path);
-    if (!file) throw std::runtime_error("cannot write " + output.path);
-    write_format(output.format, file, context);
+  for (auto& output : output_list) {
+    write_format(output.format, output.stream(), context);
+    check_written(output.stream(), output.name());
+    stdout_taken = stdout_taken || !output.file;
   }
   if (!stdout_taken) write_format(options.json ? 'J' : 'N', std::cout, context);
-  std::cout.flush();
+  check_written(std::cout, "stdout");
   return report.interrupted ? kExitInterrupted : 0;
 }
 
@@ -258,7 +261,8 @@ Run setup_scan(CLI::App& app) {
   app.add_flag("-4", options->ipv4_only, "IPv4 targets only");
   app.add_flag("-6", options->ipv6_only, "IPv6 targets only");
   app.add_option("-p,--ports", options->ports,
-                 "Ports: 22,80,1000-2000, - for all, service names (http,ssh)");
+                 "Ports: 22,80,1000-2000, - for all, service names (http,ssh)")
+      ->check(non_empty("PORTS"));
   app.add_option("--top-ports", options->top_ports, "The N most often open ports")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65535}));
   app.add_option("--rate", options->rate, "At most this many connects per second (0: no cap)")

@@ -365,7 +365,8 @@ Run setup_serve(CLI::App& app) {
   app.add_option("service", options->services, "Services to run (default: all)")
       ->check(CLI::IsMember(names));
   app.add_option("--bind", options->binds,
-                 "Address to listen on, repeatable (default: 127.0.0.1 and ::1)");
+                 "Address to listen on, repeatable (default: 127.0.0.1 and ::1)")
+      ->allow_extra_args(false);
   app.add_option(
          "--port-base", options->port_base,
          "A service listens on BASE + its standard port (echo 7, daytime 13, qotd 17, chat 23, "
@@ -379,7 +380,8 @@ Run setup_serve(CLI::App& app) {
            "Port of " + name + " (0: any free port)")
         ->check(CLI::Range(0, 65535));
   }
-  app.add_option("--threads", options->threads, "Event loops, one per thread (default: cores)");
+  app.add_option("--threads", options->threads, "Event loops, one per thread (default: cores)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1024}));
   app.add_option("--max-conns", options->max_connections,
                  "Most open TCP connections at once, over all services (0: no limit)");
   app.add_option("--idle-timeout", options->idle_timeout,
@@ -390,8 +392,10 @@ Run setup_serve(CLI::App& app) {
                  "On SIGINT/SIGTERM, how long open connections may take to finish")
       ->capture_default_str()
       ->check(duration_validator());
-  app.add_option("--allow", options->allow, "Serve only peers in this CIDR block (repeatable)");
-  app.add_option("--deny", options->deny, "Refuse peers in this CIDR block (repeatable)");
+  app.add_option("--allow", options->allow, "Serve only peers in this CIDR block (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--deny", options->deny, "Refuse peers in this CIDR block (repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--daytime-format", options->daytime_format, "human or nist")
       ->capture_default_str()
       ->check(CLI::IsMember({"human", "nist"}));
@@ -418,7 +422,7 @@ Run setup_serve(CLI::App& app) {
                  "chat: lines a member may send per second, in bursts of twice that; faster "
                  "senders are read more slowly (0: no limit)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_non_negative());
   app.add_option("--chat-queue", options->chat.max_queue,
                  "chat: disconnect a member that falls this far behind in unsent messages "
                  "(bytes; K, M suffixes)")
@@ -429,6 +433,10 @@ Run setup_serve(CLI::App& app) {
                  "chat: messages of a room shown to who joins it")
       ->capture_default_str()
       ->check(CLI::Range(0, 10000));
+  app.add_option("--chat-allow-origin", options->chat.allowed_origins,
+                 "chat: let pages of this origin join over WebSocket besides the server's own "
+                 "(as browsers send it: http://host:port; repeatable)")
+      ->allow_extra_args(false);
   app.add_option("--chat-max-line", options->chat.max_line, "chat: longest line, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));

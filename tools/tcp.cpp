@@ -55,6 +55,9 @@ class LocalIoError final : public Error {
 
 Address target(const TcpOptions& options) {
   Address address = parse_target(options.host, options.port, "tcp");
+  if (!options.listen && !address.local && address.port == 0) {
+    throw std::invalid_argument("cannot connect to port 0 (port 0 means any port only with -l)");
+  }
   if (address.local) {
     if (options.ipv4_only || options.ipv6_only) {
       throw std::invalid_argument("-4 and -6 do not apply to unix: targets");

@@ -44,7 +44,7 @@ std::string format_seconds(Duration duration) {
 void print_datagram(std::string_view data) {
   std::cout << data;
   if (data.empty() || data.back() != '\n') std::cout << '\n';
-  std::cout.flush();
+  check_written(std::cout, "stdout");
 }
 
 std::string describe(const Endpoint& from, std::size_t size) {

@@ -19,6 +19,12 @@ std::error_code write_all(int fd, std::string_view data) noexcept;
 bool is_terminal(int fd) noexcept;
 // A write to a closed pipe or socket becomes EPIPE instead of killing the process.
 void ignore_sigpipe() noexcept;
+// Makes sure descriptors 0, 1 and 2 are open, so that no socket or file the program opens
+// later becomes its standard input, output or error by accident (a client would send its own
+// output to the server). A closed one gets /dev/null opened read-only: reading it is end of
+// file, and writing to it still fails (EBADF), as writing to a closed descriptor does. Call it
+// first thing in main().
+std::error_code open_standard_fds() noexcept;
 // Raises the soft limit of open descriptors to the hard limit (servers and scanners hold
 // many sockets); returns the limit now in force.
 std::uint64_t raise_open_file_limit() noexcept;

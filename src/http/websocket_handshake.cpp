@@ -23,7 +23,32 @@ bool valid_key(std::string_view key) noexcept {
          std::all_of(key.begin(), key.begin() + 22, is_base64);
 }
 
+// host[:port] without a port that is the scheme's default, so that "example.com" and
+// "example.com:80" compare equal over http.
+std::string_view without_default_port(std::string_view authority,
+                                      std::string_view scheme) noexcept {
+  const std::string_view port = iequals(scheme, "https") ? ":443" : ":80";
+  if (authority.ends_with(port)) authority.remove_suffix(port.size());
+  return authority;
+}
+
 }  // namespace
+
+bool origin_allowed(const Request& request, std::span<const std::string> allowed) noexcept {
+  if (!request.has_header("Origin")) return true;
+  const std::string_view origin = request.header("Origin");
+  if (std::any_of(allowed.begin(), allowed.end(),
+                  [origin](const std::string& one) { return iequals(one, origin); })) {
+    return true;
+  }
+  // scheme "://" host [":" port], and nothing after it (RFC 6454 section 6.1).
+  const auto separator = origin.find("://");
+  if (separator == std::string_view::npos || !request.has_header("Host")) return false;
+  const std::string_view scheme = origin.substr(0, separator);
+  const std::string_view authority = origin.substr(separator + 3);
+  return !authority.empty() && iequals(without_default_port(authority, scheme),
+                                       without_default_port(request.header("Host"), scheme));
+}
 
 std::string_view check_upgrade(const Request& request) noexcept {
   if (request.method != "GET") return "the method is not GET";

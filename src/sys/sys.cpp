@@ -196,6 +196,16 @@ void ignore_sigpipe() noexcept {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
+std::error_code open_closed_standard_fds() noexcept {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0) continue;
+    // open() takes the lowest free descriptor, which is fd, as the lower ones are open. Not
+    // close-on-exec: a child the tool starts inherits its standard descriptors.
+    if (::open("/dev/null", O_RDONLY) < 0) return errno_code();
+  }
+  return {};
+}
+
 Result<addrinfo*> getaddrinfo(const char* host, const char* service,
                               const addrinfo& hints) noexcept {
   addrinfo* list = nullptr;

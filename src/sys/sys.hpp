@@ -88,6 +88,8 @@ Result<int> poll(std::span<pollfd> fds, Deadline deadline) noexcept;
 std::error_code wait(int fd, short events, Deadline deadline) noexcept;
 
 void ignore_sigpipe() noexcept;
+// Opens /dev/null read-only on each of descriptors 0, 1 and 2 that is closed.
+std::error_code open_closed_standard_fds() noexcept;
 
 // Resolver calls; their failures are in gai_category() (EAI_SYSTEM becomes the errno).
 Result<addrinfo*> getaddrinfo(const char* host, const char* service,

@@ -516,6 +516,30 @@ class SlowReaderTest(ChatTestCase):
             self.assertEqual(rest, expected[:len(rest)])
             self.assertTrue(expected[len(rest)].encode().startswith(partial))
 
+    def test_the_evicted_member_gets_its_notice_whole_after_whole_lines(self):
+        # The stalled member's socket is full when it is evicted: the notice waits for it to
+        # read again rather than being cut short or dropped.
+        server = self.serve("--chat-rate", "0", "--chat-queue", "1K")
+        with socket.socket() as slow:
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * KIB)
+            slow.settimeout(DEFAULT_TIMEOUT)
+            slow.connect(server.address("chat"))
+            self.assertRegex(recv_lines(slow, 1)[0], WELCOME)
+            talker = self.enter(server, nick="talker")
+            # More than the kernel's buffers hold for it (tcp_wmem allows 4 MiB).
+            said = [f"{n:06d} " + "y" * 200 for n in range(40000)]
+            talker.send(*said)
+            talker.until(lambda line: line.endswith(" left (too slow to keep up)"))
+
+            data, ended_by = recv_to_end(slow)
+            self.assertEqual(ended_by, "eof")
+            *lines, partial = data.decode().split("\n")
+            self.assertEqual(partial, "", "the stream ends inside a line")
+            self.assertEqual(lines[-1], "*** disconnected: more than 1 KiB of messages unread")
+            chat = [line for line in lines[:-1] if not line.startswith("*** ")]
+            self.assertGreater(len(chat), 0)
+            self.assertEqual(chat, [f"<talker> {text}" for text in said[:len(chat)]])
+
     def test_a_burst_larger_than_the_queue_reaches_a_member_that_keeps_up(self):
         # With no rate limit, one read from a fast talker may hold more than --chat-queue
         # bytes of lines. A member whose socket takes them at once is not behind.
@@ -528,6 +552,46 @@ class SlowReaderTest(ChatTestCase):
         got = reader.lines(len(said))
         self.assertEqual(got[-1:], expected[-1:], f"{len(got)} lines, ending {got[-2:]}")
         self.assertEqual(got, expected)
+
+
+class HttpOnTheChatPortTest(ChatTestCase):
+    def test_an_http_request_gets_a_notice_and_a_close_and_is_not_broadcast(self):
+        server = self.serve()
+        alice = self.enter(server, nick="alice")
+        with socket.create_connection(server.address("chat"), timeout=DEFAULT_TIMEOUT) as browser:
+            browser.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\n\r\n")
+            data, ended_by = recv_to_end(browser)
+        self.assertEqual(ended_by, "eof")
+        welcome, *rest = data.decode().splitlines()
+        guest = WELCOME.fullmatch(welcome)[1]
+        self.assertEqual(rest, ["*** error: this port speaks line chat, not HTTP (the web chat "
+                                "is at /chat on the http port); bye"])
+        self.assertEqual(alice.line(), f"*** {guest} joined #lobby")
+        self.assertEqual(alice.line(), f"*** {guest} left #lobby")
+        alice.send("/who")
+        self.assertEqual(alice.line(), "*** in #lobby (1): alice")
+
+
+class RoomMemoryTest(ChatTestCase):
+    def test_rooms_left_empty_cost_no_memory(self):
+        # Each room a member passes through used to stay in its loop's table for good (about
+        # 112 bytes): 60,000 of them would be more than 6 MiB.
+        with mock.patch.dict(os.environ, without_asan_quarantine()):
+            server = self.serve("--chat-rate", "0", "--threads", "1")
+        member = self.enter(server)
+        step = 2000
+
+        def hop(first, count):
+            for start in range(first, first + count, step):
+                rooms = [f"#r{n}" for n in range(start, start + step)]
+                member.send(*(f"/join {room}" for room in rooms))
+                self.assertEqual(member.lines(step), [f"*** you are in {room}" for room in rooms])
+
+        hop(0, 10000)
+        before = vm_rss(server.proc.pid)
+        hop(10000, 60000)
+        grown = vm_rss(server.proc.pid) - before
+        self.assertLess(grown, 3 * MIB, f"RSS grew {grown} bytes over 60,000 empty rooms")
 
 
 class DisconnectTest(ChatTestCase):

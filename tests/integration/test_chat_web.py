@@ -93,7 +93,8 @@ class HandshakeTest(ChatWebTestCase):
             "token lists": {"Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"},
             # Extensions and subprotocols the server does not speak are not agreed to.
             "offers": {"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
-                       "Sec-WebSocket-Protocol": "chat, superchat", "Origin": "http://127.0.0.1"},
+                       "Sec-WebSocket-Protocol": "chat, superchat",
+                       "Origin": f"http://127.0.0.1:{self.server.port('http')}"},
         }
         for name, headers in variants.items():
             with self.subTest(name):
@@ -129,6 +130,39 @@ class HandshakeTest(ChatWebTestCase):
                                       headers={"Sec-WebSocket-Version": version})
                 self.assertEqual(refused.exception.status, 426)
                 self.assertEqual(refused.exception.headers["sec-websocket-version"], "13")
+
+    def test_pages_of_other_origins_get_403(self):
+        # RFC 6455 10.2: any page a local user opens could otherwise join the loopback chat.
+        port = self.server.port("http")
+        for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}",
+                       "http://127.0.0.1", f"https://localhost:{port}", "null",
+                       f"http://127.0.0.1:{port}.evil.example"):
+            with self.subTest(origin=origin):
+                with self.assertRaises(HandshakeError) as refused:
+                    WebSocket.connect(self.server.address("http"), "/chat/ws",
+                                      headers={"Origin": origin})
+                self.assertEqual(refused.exception.status, 403, refused.exception)
+                self.assertNotIn("sec-websocket-accept", refused.exception.headers)
+
+    def test_the_servers_own_origin_and_clients_without_one_may_join(self):
+        port = self.server.port("http")
+        for origin in (f"http://127.0.0.1:{port}", f"HTTP://127.0.0.1:{port}", None):
+            with self.subTest(origin=origin):
+                ws, _ = self.websocket({"Origin": origin})
+                ws.close()
+
+    def test_chat_allow_origin_lets_a_named_origin_join(self):
+        allowed = "https://chat.example:8443"
+        with Serve("chat", "http", "--bind", "127.0.0.1", "--chat-port", "0", "--http-port", "0",
+                   "--chat-allow-origin", allowed, "--chat-allow-origin",
+                   "http://other.example") as server:
+            with WebSocket.connect(server.address("http"), "/chat/ws",
+                                   headers={"Origin": allowed}) as ws:
+                self.assertRegex(ws.recv_text(), WELCOME)
+            with self.assertRaises(HandshakeError) as refused:
+                WebSocket.connect(server.address("http"), "/chat/ws",
+                                  headers={"Origin": "https://chat.example"})
+            self.assertEqual(refused.exception.status, 403)
 
     def test_a_frame_sent_with_the_handshake_is_not_lost(self):
         with WebSocket.connect(self.server.address("http"), "/chat/ws",

@@ -30,6 +30,27 @@ def run(*args, input=None, timeout=DEFAULT_TIMEOUT, **kwargs):
                           timeout=timeout, **kwargs)
 
 
+def run_failing_stdout(how, *args, input=None, timeout=DEFAULT_TIMEOUT):
+    """Runs `sockit ARGS...` to completion with a standard output that fails every write:
+    "full" (/dev/full, ENOSPC), "pipe" (a pipe whose reader has gone, EPIPE) or "closed"
+    (descriptor 1 closed). Returns the CompletedProcess, its stderr captured."""
+    argv = [SOCKIT, *map(str, args)]
+    options = dict(input=input, stderr=subprocess.PIPE, timeout=timeout)
+    if how == "full":
+        with open("/dev/full", "wb") as full:
+            return subprocess.run(argv, stdout=full, **options)
+    if how == "pipe":
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            return subprocess.run(argv, stdout=writer, **options)
+        finally:
+            os.close(writer)
+    assert how == "closed", how
+    return subprocess.run(argv, stdout=subprocess.DEVNULL, preexec_fn=lambda: os.close(1),
+                          **options)
+
+
 def start(*args, **kwargs):
     """Starts `sockit ARGS...` with pipes on stdin, stdout and stderr."""
     return subprocess.Popen([SOCKIT, *map(str, args)], stdin=subprocess.PIPE,

@@ -11,7 +11,7 @@
 
 namespace {
 
-using namespace sockit::chat;
+using namespace sockit::tools::chat;
 using namespace std::string_literals;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -151,6 +151,22 @@ TEST(ParseCommand, EverythingElseIsAChatLine) {
   expect_command("/", "", "/");
   expect_command("/ shrug", "", "/ shrug");
   expect_command("", "", "");
+}
+
+TEST(HttpRequestLine, WhatBrowsersAndClientsSendFirst) {
+  for (const char* line :
+       {"GET / HTTP/1.1", "GET /chat?x=1 HTTP/1.0", "POST /a/b HTTP/1.1", "PRI * HTTP/2.0",
+        "M-SEARCH * HTTP/1.1", "CONNECT example.com:443 HTTP/1.1"}) {
+    EXPECT_TRUE(is_http_request_line(line)) << line;
+  }
+}
+
+TEST(HttpRequestLine, ChatThatMentionsHttpIsNot) {
+  for (const char* line : {"GET HTTP/1.1", "get / HTTP/1.1", "GET / HTTP/1.1 please",
+                           "GET  HTTP/1.1", " / HTTP/1.1", "GET / http/1.1", "GET / HTTP/11",
+                           "GET / HTTP/1.1x", "I GET it HTTP/1.1 now", "", "GET", "hello world"}) {
+    EXPECT_FALSE(is_http_request_line(line)) << line;
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "sockit/http/parser.hpp"
 #include "sockit/http/static_files.hpp"
+#include "sockit/version.hpp"
 
 namespace sockit::test {
 namespace {
@@ -234,7 +235,7 @@ TEST_F(StaticFilesTest, ServesAFileWithValidators) {
   EXPECT_TRUE(reply.data.starts_with("HTTP/1.1 200 OK\r\n"));
   EXPECT_EQ(header(reply, "Content-Type"), "text/html");
   EXPECT_EQ(header(reply, "Content-Length"), "14");
-  EXPECT_EQ(header(reply, "Server"), "sockit/0.1.0");
+  EXPECT_EQ(header(reply, "Server"), "sockit/" SOCKIT_VERSION);
   EXPECT_FALSE(header(reply, "Date").empty());
   EXPECT_FALSE(header(reply, "ETag").empty());
   EXPECT_FALSE(header(reply, "Last-Modified").empty());

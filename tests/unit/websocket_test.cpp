@@ -554,6 +554,40 @@ TEST(WebSocketHandshake, TellsAVersionMismatchApart) {
   }
 }
 
+// Whether a request with Host and, unless empty, Origin may connect, given allowed.
+bool origin_ok(std::string_view host, std::string_view origin,
+               const std::vector<std::string>& allowed = {}) {
+  std::string head = "GET /chat/ws HTTP/1.1\r\nHost: " + std::string(host) + "\r\n";
+  if (!origin.empty()) head += "Origin: " + std::string(origin) + "\r\n";
+  RequestParser parser;
+  EXPECT_EQ(parser.parse(head + "\r\n"), ParseStatus::complete) << head;
+  return origin_allowed(parser.request(), allowed);
+}
+
+TEST(WebSocketOrigin, SameOriginAndNoOriginMayConnect) {
+  EXPECT_TRUE(origin_ok("127.0.0.1:8080", ""));
+  EXPECT_TRUE(origin_ok("127.0.0.1:8080", "http://127.0.0.1:8080"));
+  EXPECT_TRUE(origin_ok("Chat.Example:8080", "http://chat.example:8080"));
+  EXPECT_TRUE(origin_ok("[::1]:8080", "http://[::1]:8080"));
+  // The scheme's default port, written or not.
+  EXPECT_TRUE(origin_ok("example.com", "http://example.com:80"));
+  EXPECT_TRUE(origin_ok("example.com:80", "http://example.com"));
+  EXPECT_TRUE(origin_ok("example.com:443", "https://example.com"));
+}
+
+TEST(WebSocketOrigin, OtherOriginsMayNotUnlessAllowed) {
+  for (const char* origin : {"http://evil.example", "http://127.0.0.1:8081", "http://127.0.0.1",
+                             "null", "http://127.0.0.1:8080.evil.example",
+                             "http://127.0.0.1:8080/path", "127.0.0.1:8080", "http://"}) {
+    EXPECT_FALSE(origin_ok("127.0.0.1:8080", origin)) << origin;
+  }
+  const std::vector<std::string> allowed = {"https://chat.example:8443", "null"};
+  EXPECT_TRUE(origin_ok("127.0.0.1:8080", "https://chat.example:8443", allowed));
+  EXPECT_TRUE(origin_ok("127.0.0.1:8080", "HTTPS://CHAT.EXAMPLE:8443", allowed));
+  EXPECT_TRUE(origin_ok("127.0.0.1:8080", "null", allowed));
+  EXPECT_FALSE(origin_ok("127.0.0.1:8080", "https://chat.example", allowed));
+}
+
 TEST(WebSocketHandshake, ComputesTheAcceptKey) {
   EXPECT_EQ(accept_key(rfc_key_header), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
   EXPECT_EQ(upgrade_response(rfc_key_header),

@@ -6,7 +6,7 @@
 #include "chat/text.hpp"
 #include "sockit/http/websocket.hpp"
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 namespace {
 
 // /who names this many members of a big room, and /rooms this many rooms; the rest are counted.
@@ -36,7 +36,7 @@ const Line& Batch::frames() {
     std::string text;
     for (const auto& line : lines_) {
       const std::string_view body(line->data(), line->size() - 1);
-      http::websocket::append_frame(text, http::websocket::Opcode::text, body);
+      sockit::http::websocket::append_frame(text, sockit::http::websocket::Opcode::text, body);
     }
     frames_ = std::make_shared<const std::string>(std::move(text));
   }
@@ -57,22 +57,24 @@ void Hub::enter_room(std::uint64_t id, const std::string& room) {
   if (it == members_.end()) return;
   Member& member = *it->second;
   leave_room(id);
-  auto& list = rooms_[room];
-  member.room_list_ = &list;
-  member.room_slot_ = list.size();
-  list.push_back(&member);
+  Room& entry = *rooms_.try_emplace(room).first;
+  member.room_ = &entry;
+  member.room_slot_ = entry.second.size();
+  entry.second.push_back(&member);
 }
 
 void Hub::leave_room(std::uint64_t id) {
   const auto it = members_.find(id);
-  if (it == members_.end() || it->second->room_list_ == nullptr) return;
+  if (it == members_.end() || it->second->room_ == nullptr) return;
   Member& member = *it->second;
-  auto& list = *member.room_list_;
+  auto& list = member.room_->second;
   // Swap with the last: a room's order of delivery is not its order of joining.
   list[member.room_slot_] = list.back();
   list[member.room_slot_]->room_slot_ = member.room_slot_;
   list.pop_back();
-  member.room_list_ = nullptr;
+  // Erased by iterator: the key to find it by lives in the entry itself.
+  if (list.empty()) rooms_.erase(rooms_.find(member.room_->first));
+  member.room_ = nullptr;
 }
 
 void Hub::deliver(const std::string& room, const std::vector<Line>& lines, std::uint64_t except) {
@@ -259,4 +261,4 @@ std::string Directory::rooms() {
   return answer;
 }
 
-}  // namespace sockit::chat
+}  // namespace sockit::tools::chat

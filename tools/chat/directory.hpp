@@ -18,11 +18,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sockit/event_loop.hpp"
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 
 // One message as sent on a line-based connection: its text and a final '\n'.
 using Line = std::shared_ptr<const std::string>;
@@ -56,6 +57,8 @@ struct ChatOptions {
   // be most of the traffic (10,000 members joining one by one make 50 million notices).
   std::size_t announce_max = 200;
   std::string lobby = "#lobby";
+  // Origins of pages, besides the server's own, that may join over WebSocket.
+  std::vector<std::string> allowed_origins;
 };
 
 class Member;
@@ -63,6 +66,10 @@ class Member;
 // The members of one loop, by id and by room. Used on its loop's thread only.
 class Hub {
  public:
+  // A room with members on this loop: its folded name and those members. A member keeps a
+  // pointer to its room's entry, which stays put as the map grows.
+  using Room = std::pair<const std::string, std::vector<Member*>>;
+
   explicit Hub(EventLoop& loop) noexcept : loop_(loop) {}
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -81,6 +88,7 @@ class Hub {
  private:
   EventLoop& loop_;
   std::unordered_map<std::uint64_t, Member*> members_;
+  // A room goes when its last member on this loop leaves it.
   std::unordered_map<std::string, std::vector<Member*>> rooms_;
 };
 
@@ -145,4 +153,4 @@ class Directory {
   std::uint64_t guests_ = 0;
 };
 
-}  // namespace sockit::chat
+}  // namespace sockit::tools::chat

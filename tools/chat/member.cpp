@@ -6,11 +6,11 @@
 
 #include "chat/text.hpp"
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 namespace {
 
-using http::websocket::CloseCode;
-using http::websocket::Opcode;
+using sockit::http::websocket::CloseCode;
+using sockit::http::websocket::Opcode;
 
 std::atomic<std::uint64_t> next_id{1};
 
@@ -20,6 +20,9 @@ constexpr std::size_t kBatch = 256;
 constexpr std::size_t kMaxMessage = 64 * 1024;
 // How long a leaving member's last lines may take to go out.
 constexpr std::chrono::seconds kLastWords{2};
+// How long an evicted member's parting notice waits for it to read again: it is slow, not
+// gone, and holds nothing more than the notice (and the rest of a line on the wire) meanwhile.
+constexpr std::chrono::seconds kSlowReaderLastWords{60};
 // Sent entries are dropped from the front of the queue once this many have piled up.
 constexpr std::size_t kCompactAfter = 1024;
 
@@ -65,7 +68,7 @@ Member::Member(Hub& hub, Directory& directory, servers::Connection& connection, 
       connection_(connection),
       id_(next_id.fetch_add(1, std::memory_order_relaxed)),
       refilled_(SteadyClock::now()) {
-  if (websocket) decoder_ = std::make_unique<http::websocket::Decoder>(kMaxMessage);
+  if (websocket) decoder_ = std::make_unique<sockit::http::websocket::Decoder>(kMaxMessage);
   tokens_ = burst();
   hub_.add(*this);
 }
@@ -87,7 +90,7 @@ Task<> Member::leave() {
   if (!writing_) co_return;
   // The last lines (a close frame, "*** bye") get a moment to go out; a peer that takes
   // nothing does not hold the member longer than that.
-  const auto grace = evicted_ ? std::chrono::seconds(0) : kLastWords;
+  const auto grace = evicted_ ? kSlowReaderLastWords : kLastWords;
   const auto timer = hub_.loop().call_later(grace, [this] {
     if (writer_wait_) writer_wait_->cancel(std::make_error_code(std::errc::operation_canceled));
   });
@@ -160,10 +163,10 @@ std::size_t Member::consume_lines(std::string_view data) {
 }
 
 std::size_t Member::consume_frames(std::string_view data) {
-  using Kind = http::websocket::Event::Kind;
+  using Kind = sockit::http::websocket::Event::Kind;
   std::size_t used = 0;
   while (used < data.size() && !closing_ && has_token()) {
-    http::websocket::Event event;
+    sockit::http::websocket::Event event;
     used += decoder_->decode(data.substr(used), event);
     switch (event.kind) {
       case Kind::none:
@@ -194,7 +197,7 @@ std::size_t Member::consume_frames(std::string_view data) {
   }
   // One more call after the last message: the decoder then lets go of a large message's buffer.
   if (used == data.size() && !closing_) {
-    http::websocket::Event rest;
+    sockit::http::websocket::Event rest;
     decoder_->decode({}, rest);
   }
   return used;
@@ -240,8 +243,16 @@ void Member::take_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > directory_.options().max_line) return refuse_long_line();
   if (line.empty()) return;
+  if (!decoder_ && is_http_request_line(line)) return refuse_http();
   spend_token();
   handle_line(line);
+}
+
+void Member::refuse_http() {
+  notify(
+      "*** error: this port speaks line chat, not HTTP (the web chat is at /chat on the "
+      "http port); bye");
+  closing_ = true;
 }
 
 void Member::refuse_long_line() {
@@ -317,13 +328,13 @@ void Member::handle_command(std::string_view name, std::string_view argument) {
 
 void Member::send_frame(Opcode opcode, std::string_view payload) {
   std::string frame;
-  http::websocket::append_frame(frame, opcode, payload);
+  sockit::http::websocket::append_frame(frame, opcode, payload);
   push({std::make_shared<const std::string>(std::move(frame)), true});
   queued();
 }
 
 void Member::close_websocket(CloseCode code, std::string_view reason) {
-  send_frame(Opcode::close, http::websocket::close_payload(code, reason));
+  send_frame(Opcode::close, sockit::http::websocket::close_payload(code, reason));
   closing_ = true;
 }
 
@@ -380,7 +391,7 @@ std::size_t Member::wire_size(const Outgoing& outgoing) const noexcept {
   const std::size_t size = outgoing.line->size();
   if (!decoder_ || outgoing.raw) return size;
   char header[10];
-  return http::websocket::frame_header(Opcode::text, size - 1, header) + size - 1;
+  return sockit::http::websocket::frame_header(Opcode::text, size - 1, header) + size - 1;
 }
 
 bool Member::flush() {
@@ -394,7 +405,7 @@ bool Member::flush() {
       if (decoder_ && !queue_[i].raw) {
         body.remove_suffix(1);  // the '\n': a message is a line already
         const auto size =
-            http::websocket::frame_header(Opcode::text, body.size(), headers[i - head_]);
+            sockit::http::websocket::frame_header(Opcode::text, body.size(), headers[i - head_]);
         parts[count++] = {headers[i - head_], size};
       }
       parts[count++] = {const_cast<char*>(body.data()), body.size()};
@@ -456,32 +467,46 @@ void Member::release_queue() noexcept {
   queued_bytes_ = 0;
 }
 
+void Member::drop_unsent() {
+  const std::size_t offset = offset_;
+  Outgoing on_wire = offset > 0 ? std::move(queue_[head_]) : Outgoing{};
+  release_queue();
+  if (offset == 0) return;
+  queued_bytes_ = wire_size(on_wire) - offset;
+  offset_ = offset;
+  queue_.push_back(std::move(on_wire));
+}
+
 void Member::evict() {
-  const bool between_lines = offset_ == 0;
   evicted_ = true;
   closing_ = true;
   reason_ = "too slow to keep up";
-  release_queue();
-  // A parting word, if it fits in the socket and does not land inside a half-sent line.
-  if (between_lines) {
-    const std::string why = "disconnected: more than " +
-                            std::to_string(directory_.options().max_queue / 1024) +
-                            " KiB of messages unread";
-    std::string last;
-    if (decoder_) {
-      http::websocket::append_frame(
-          last, Opcode::close, http::websocket::close_payload(CloseCode::policy_violation, why));
-    } else {
-      last = "*** " + why + "\n";
-    }
-    (void)connection_.stream().socket().try_send(last);
+  // The backlog goes, but not the rest of a line on the wire: the parting notice follows
+  // whole lines only, and is queued whole, for when the member reads again.
+  drop_unsent();
+  const std::string why = "disconnected: more than " +
+                          std::to_string(directory_.options().max_queue / 1024) +
+                          " KiB of messages unread";
+  std::string last;
+  if (decoder_) {
+    sockit::http::websocket::append_frame(
+        last, Opcode::close,
+        sockit::http::websocket::close_payload(CloseCode::policy_violation, why));
+  } else {
+    last = "*** " + why + "\n";
   }
-  // Wakes the reader (and a writer) at once: epoll reports the shut-down socket as hung up.
-  (void)connection_.stream().shutdown(Shut::rdwr);
+  push({std::make_shared<const std::string>(std::move(last)), true});
+  // Wakes the reader at once (epoll reports a socket shut down for reading as readable); the
+  // writer goes on until the notice is out, or leave() gives up on it.
+  (void)connection_.stream().shutdown(Shut::rd);
+  if (!writing_) {
+    writing_ = true;
+    spawn(hub_.loop(), write_later());
+  }
 }
 
 Task<> Member::write_later() {
-  while (!evicted_ && flush() && head_ < queue_.size()) {
+  while (flush() && head_ < queue_.size()) {
     WaitWritable wait = connection_.stream().wait_writable();
     writer_wait_ = &wait;
     const auto error = co_await wait;
@@ -492,4 +517,4 @@ Task<> Member::write_later() {
   if (leaving_) hub_.loop().schedule(std::exchange(leaving_, {}));
 }
 
-}  // namespace sockit::chat
+}  // namespace sockit::tools::chat

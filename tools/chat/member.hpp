@@ -25,7 +25,7 @@
 #include "sockit/http/websocket.hpp"
 #include "sockit/task.hpp"
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 
 class Member {
  public:
@@ -75,18 +75,20 @@ class Member {
   // refused, an empty one ignored; the others cost a token and are handled.
   void take_line(std::string_view line);
   void refuse_long_line();
+  // Answers an HTTP request sent to the line chat with a notice, and closes.
+  void refuse_http();
   void handle_line(std::string_view line);
   void handle_command(std::string_view name, std::string_view argument);
   void say(std::string text);
   void publish_pending();
   void send_line(Line line) { send({&line, 1}); }
-  void send_frame(http::websocket::Opcode opcode, std::string_view payload);
+  void send_frame(sockit::http::websocket::Opcode opcode, std::string_view payload);
   // Sends what was just queued, or leaves it to a writer task; evicts past --chat-queue.
   void push(Outgoing outgoing);
   // One line to a line-based member with nothing queued: sent at once, the rest queued.
   void send_now(const Line& line);
   void queued();
-  void close_websocket(http::websocket::CloseCode code, std::string_view reason);
+  void close_websocket(sockit::http::websocket::CloseCode code, std::string_view reason);
 
   // Writes what the socket takes; false after a write error (the queue is dropped then).
   bool flush();
@@ -98,6 +100,8 @@ class Member {
   // Refuses (with a notice) a WebSocket message of more lines than a burst.
   bool too_many_lines(std::string_view text);
   bool has_token() const noexcept;
+  // Empties the queue but for the rest of an entry partly sent.
+  void drop_unsent();
   void evict();
   Task<> write_later();
 
@@ -110,9 +114,9 @@ class Member {
   std::vector<Line> pending_;    // chat lines to publish at the end of this input
   std::vector<Outgoing> queue_;  // to send: queue_[head_] onwards
   std::size_t head_ = 0;
-  std::size_t offset_ = 0;                             // bytes of queue_[head_] on the wire already
-  std::size_t queued_bytes_ = 0;                       // wire bytes still to send
-  std::unique_ptr<http::websocket::Decoder> decoder_;  // WebSocket members only
+  std::size_t offset_ = 0;        // bytes of queue_[head_] on the wire already
+  std::size_t queued_bytes_ = 0;  // wire bytes still to send
+  std::unique_ptr<sockit::http::websocket::Decoder> decoder_;  // WebSocket members only
   double tokens_ = 0;
   SteadyClock::time_point refilled_;
   std::string reason_;
@@ -123,8 +127,8 @@ class Member {
   bool closing_ = false;
   bool evicted_ = false;
 
-  std::vector<Member*>* room_list_ = nullptr;  // the hub's list of the member's room
+  Hub::Room* room_ = nullptr;  // the hub's entry of the member's room
   std::size_t room_slot_ = 0;
 };
 
-}  // namespace sockit::chat
+}  // namespace sockit::tools::chat

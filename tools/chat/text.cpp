@@ -1,11 +1,12 @@
 #include "chat/text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "sockit/http/parser.hpp"
 #include "sockit/utf8.hpp"
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -115,7 +116,22 @@ Command parse_command(std::string_view line) noexcept {
   line.remove_prefix(1);
   const auto space = line.find_first_of(" \t");
   if (space == std::string_view::npos) return {line, {}};
-  return {line.substr(0, space), http::trim_ows(line.substr(space))};
+  return {line.substr(0, space), sockit::http::trim_ows(line.substr(space))};
 }
 
-}  // namespace sockit::chat
+bool is_http_request_line(std::string_view line) noexcept {
+  const auto first = line.find(' ');
+  const auto last = line.rfind(' ');
+  if (first == 0 || first == std::string_view::npos || last <= first + 1) return false;
+  const std::string_view method = line.substr(0, first);
+  const std::string_view target = line.substr(first + 1, last - first - 1);
+  const std::string_view version = line.substr(last + 1);
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  return std::all_of(method.begin(), method.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || c == '-'; }) &&
+         target.find(' ') == std::string_view::npos && version.size() == 8 &&
+         version.starts_with("HTTP/") && is_digit(version[5]) && version[6] == '.' &&
+         is_digit(version[7]);
+}
+
+}  // namespace sockit::tools::chat

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace sockit::chat {
+namespace sockit::tools::chat {
 
 // text as valid UTF-8 that cannot drive a terminal: bytes that are not UTF-8 become U+FFFD,
 // C0 controls (tab aside) and DEL are shown in caret notation ("^[" for ESC), and C1 controls
@@ -27,8 +27,12 @@ struct Command {
   std::string_view argument;  // trimmed; for a chat line, the text
 };
 
+// An HTTP request line, "METHOD TARGET HTTP/d.d" (RFC 9112 section 3), as a browser or an
+// HTTP client pointed at the line chat's port sends first: not chat, and never broadcast.
+bool is_http_request_line(std::string_view line) noexcept;
+
 // "/name argument" is a command; anything else, and "//text" (a chat line that starts with a
 // '/'), is a chat line.
 Command parse_command(std::string_view line) noexcept;
 
-}  // namespace sockit::chat
+}  // namespace sockit::tools::chat

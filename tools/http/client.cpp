@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "sockit/http/parser.hpp"
+#include "sockit/version.hpp"
 
 namespace sockit::tools::http {
 namespace {
@@ -18,7 +19,7 @@ using sockit::http::ParseStatus;
 using sockit::http::ResponseParser;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kUserAgent = "sockit/0.1.0";
+constexpr std::string_view kUserAgent = "sockit/" SOCKIT_VERSION;
 constexpr std::size_t kBufferSize = 64 * 1024;
 
 // A response that breaks the protocol or ends early: the operation failed, not the usage.

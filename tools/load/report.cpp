@@ -273,6 +273,9 @@ void write_summary(std::ostream& out, const ReportContext& context) {
   for (const auto& [status, count] : status_counts(results))
     statuses += fmt::format("{}{}: {}", statuses.empty() ? "" : ", ", status, count);
   if (!statuses.empty()) out << "  Status codes: " << statuses << '\n';
+  // wrk's line, which a failing server's run must not hide among the status codes.
+  if (const auto failed = results.non_success(); failed > 0)
+    out << fmt::format("  Non-2xx or 3xx responses: {}\n", failed);
   out << "  Errors: " << error_line(results) << '\n';
   for (std::size_t kind = 0; kind < kErrorKinds; ++kind) {
     if (!results.first_errors[kind].empty())

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "sockit/http/static_files.hpp"
+#include "sockit/version.hpp"
 
 namespace sockit::tools::scan {
 namespace {
@@ -174,7 +175,9 @@ void write_xml(std::ostream& out, const ReportContext& context) {
   const std::time_t finished = context.started + static_cast<std::time_t>(report.elapsed.count());
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n";
   out << fmt::format(
-      "<nmaprun scanner=\"sockit\" args=\"{}\" start=\"{}\" startstr=\"{}\" version=\"0.1.0\" "
+      "<nmaprun scanner=\"sockit\" args=\"{}\" start=\"{}\" startstr=\"{}\" "
+      "version=\"" SOCKIT_VERSION
+      "\" "
       "xmloutputversion=\"1.05\">\n",
       sockit::http::html_escape(context.command_line), context.started, date_text(context.started));
   out << fmt::format(

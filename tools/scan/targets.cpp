@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common.hpp"
 #include "sockit/network.hpp"
 #include "sockit/resolver.hpp"
 
@@ -144,8 +145,7 @@ std::vector<Host> expand_targets(const std::vector<std::string>& specs,
 std::vector<std::string> read_target_file(const std::string& path) {
   std::ifstream file;
   if (path != "-") {
-    file.open(path);
-    if (!file) throw std::invalid_argument("cannot read target file '" + path + "'");
+    file = open_input(path, "target file");
   }
   std::istream& in = path == "-" ? std::cin : file;
   std::vector<std::string> specs;

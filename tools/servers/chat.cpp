@@ -4,7 +4,7 @@
 
 namespace sockit::servers {
 
-ChatService::ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory,
+ChatService::ChatService(EventLoop& loop, Limits& limits, tools::chat::Directory& directory,
                          std::size_t index)
     : Service(loop, "chat", limits), directory_(directory), hub_(loop), index_(index) {
   directory_.attach(index_, hub_);
@@ -20,7 +20,7 @@ Task<> ChatService::serve_websocket(Connection& connection, std::string early) {
 }
 
 Task<> ChatService::run_member(Connection& connection, std::string early, bool websocket) {
-  chat::Member member(hub_, directory_, connection, websocket);
+  tools::chat::Member member(hub_, directory_, connection, websocket);
   member.enter(index_);
   if (!early.empty()) member.receive(early);
   for (;;) {

@@ -9,6 +9,7 @@
 
 #include "chat/directory.hpp"
 #include "servers/service.hpp"
+#include "sockit/http/websocket.hpp"
 
 namespace sockit::servers {
 
@@ -18,11 +19,16 @@ extern const std::string_view kChatPage;
 class ChatService final : public Service {
  public:
   // index: this loop's place among the directory's hubs.
-  ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory, std::size_t index);
+  ChatService(EventLoop& loop, Limits& limits, tools::chat::Directory& directory,
+              std::size_t index);
 
   // A connection the http service has upgraded to WebSocket; early: what came after the
   // handshake.
   Task<> serve_websocket(Connection& connection, std::string early);
+  // Whether the page that opens a WebSocket handshake may join (RFC 6455 section 10.2).
+  bool origin_allowed(const http::Request& request) const noexcept {
+    return http::websocket::origin_allowed(request, directory_.options().allowed_origins);
+  }
 
  protected:
   Task<> serve(Connection& connection) override;
@@ -30,8 +36,8 @@ class ChatService final : public Service {
  private:
   Task<> run_member(Connection& connection, std::string early, bool websocket);
 
-  chat::Directory& directory_;
-  chat::Hub hub_;
+  tools::chat::Directory& directory_;
+  tools::chat::Hub hub_;
   std::size_t index_;
 };
 

@@ -188,6 +188,11 @@ bool HttpService::answer_chat(Exchange& exchange, const http::Request& request) 
     return true;
   }
   if (path != "/chat/ws") return false;
+  if (!chat_->origin_allowed(request)) {
+    files_.respond_error(403, "a page of another origin may not join (see --chat-allow-origin)",
+                         reply);
+    return true;
+  }
   const auto refusal = http::websocket::check_upgrade(request);
   if (refusal.empty()) {
     reply.clear();

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common.hpp"
+
 namespace sockit::servers {
 namespace {
 
@@ -79,12 +81,17 @@ QuoteBook QuoteBook::parse(std::string_view text) {
 }
 
 QuoteBook QuoteBook::load(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw std::invalid_argument("cannot read quotes file " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
+  std::ifstream file = tools::open_input(path, "quotes file");
+  // One byte more than allowed tells a file at the limit from one over it (or /dev/zero).
+  std::string text(kMaxFile + 1, '\0');
+  file.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(file.gcount()));
+  if (text.size() > kMaxFile) {
+    throw std::invalid_argument("quotes file " + path + " is over " +
+                                std::to_string(kMaxFile >> 20) + " MiB");
+  }
   try {
-    return parse(text.str());
+    return parse(text);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }

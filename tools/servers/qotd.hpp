@@ -16,6 +16,8 @@ namespace sockit::servers {
 class QuoteBook {
  public:
   static constexpr std::size_t kMaxQuote = 512;
+  // A quotes file is read whole at start: 4 MiB holds thousands of quotes.
+  static constexpr std::size_t kMaxFile = std::size_t{4} << 20;
 
   // The built-in quotes.
   QuoteBook();

@@ -26,6 +26,7 @@
 #include "sockit/error.hpp"
 #include "sockit/fd.hpp"
 #include "sockit/http/parser.hpp"
+#include "sockit/version.hpp"
 
 namespace sockit::http {
 
@@ -113,7 +114,7 @@ struct StaticFilesOptions {
   // How long the bytes and validators of a small file are served from memory before the file
   // is looked at again (nginx's open_file_cache_valid); zero turns the cache off.
   std::chrono::milliseconds cache_valid{1000};
-  std::string server = "sockit/0.1.0";
+  std::string server = "sockit/" SOCKIT_VERSION;
   std::string mime_types = "/etc/mime.types";
 };
 

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,13 @@ std::string_view check_upgrade(const Request& request) noexcept;
 // Whether request asks for a version other than 13: then the server answers 426 Upgrade
 // Required with "Sec-WebSocket-Version: 13" rather than 400 (RFC 6455 section 4.4).
 bool version_mismatch(const Request& request) noexcept;
+// Whether the page that opens this handshake may connect (RFC 6455 section 10.2). Browsers
+// let any page open a WebSocket to any server and send its Origin: a request without one is
+// not from a browser and may; one whose Origin has the request's Host as its host and port
+// is from the server's own pages and may; any other Origin must be one of allowed (as sent:
+// "https://example.com:8443", compared without case). A port that is the scheme's default
+// (http 80, https 443) counts the same written or not.
+bool origin_allowed(const Request& request, std::span<const std::string> allowed) noexcept;
 // The Sec-WebSocket-Accept of a client's key: base64(SHA-1(key + the RFC's GUID)).
 std::string accept_key(std::string_view client_key);
 // The whole 101 Switching Protocols head that accepts the handshake, blank line included.

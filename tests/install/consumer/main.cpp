@@ -1,6 +1,7 @@
 // A program built against an installed sockit: echoes a message over loopback and checks
 // that it came back whole. Exits 0 when it did.
 #include <sockit/socket.hpp>
+#include <sockit/version.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -43,8 +44,8 @@ int main() {
       std::cerr << "consumer: sent \"" << message << "\", got back \"" << echoed << "\"\n";
       return 1;
     }
-    std::cout << "consumer: " << echoed.size() << " bytes echoed by " << peer << " on port " << port
-              << '\n';
+    std::cout << "consumer: sockit " SOCKIT_VERSION ", " << echoed.size() << " bytes echoed by "
+              << peer << " on port " << port << '\n';
     return 0;
   } catch (const sockit::Error& error) {
     std::cerr << "consumer: " << error.what() << '\n';
