@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "http/text.hpp"
+
 namespace sockit::http {
 namespace {
 
@@ -43,12 +45,9 @@ bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using text::for_each_element;
+using text::hex_value;
+
 // A byte that may not appear in a field value, a reason phrase or a chunk extension: the
 // control characters but HTAB, and DEL.
 bool is_ctl(char c) noexcept {
@@ -126,22 +125,10 @@ const char* skip_token(const char* p, const char* end) noexcept {
   return p;
 }
 
-// Calls f on each element of a comma-separated list, OWS trimmed, empty ones included;
-// stops at the first f that returns false.
-template <class F>
-bool for_each_element(std::string_view list, F f) noexcept {
-  for (;;) {
-    const auto comma = list.find(',');
-    if (!f(trim_ows(list.substr(0, comma)))) return false;
-    if (comma == npos) return true;
-    list.remove_prefix(comma + 1);
-  }
-}
-
 bool equals_lower(std::string_view text, std::string_view lower) noexcept {
   return text.size() == lower.size() &&
          std::equal(text.begin(), text.end(), lower.begin(),
-                    [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; });
+                    [](char a, char b) { return text::lower(a) == b; });
 }
 
 // The offsets come from this data, so the view is inside it.
@@ -205,6 +192,15 @@ void note_transfer_encoding(Framing& framing, std::string_view value) noexcept {
   });
 }
 
+// RFC 3986 host and port characters: unreserved, percent-encoded, sub-delims, ':' and the
+// brackets of an IPv6 literal. Empty is allowed (a target without an authority).
+bool is_host_value(std::string_view value) noexcept {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+           std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+  });
+}
+
 void note_connection(Framing& framing, std::string_view value) noexcept {
   for_each_element(value, [&](std::string_view option) {
     framing.connection_close |= iequals(option, "close");
@@ -223,7 +219,10 @@ ParseError note_field(Framing& framing, std::string_view name, std::string_view 
     }
     if (name.size() == 10 && equals_lower(name, "connection")) note_connection(framing, value);
   } else if (first == 'h') {
-    if (name.size() == 4 && equals_lower(name, "host") && framing.hosts < 255) ++framing.hosts;
+    if (name.size() == 4 && equals_lower(name, "host")) {
+      if (framing.hosts < 255) ++framing.hosts;
+      framing.bad_host |= !is_host_value(value);
+    }
   } else if (first == 't') {
     if (name.size() == 17 && equals_lower(name, "transfer-encoding")) {
       note_transfer_encoding(framing, value);
@@ -375,6 +374,8 @@ std::string_view describe(ParseError error) noexcept {
       return "unsupported transfer coding";
     case ParseError::missing_host:
       return "missing or repeated Host";
+    case ParseError::bad_host:
+      return "malformed Host";
     case ParseError::bad_chunk:
       return "malformed chunk";
     case ParseError::chunk_too_large:
@@ -411,10 +412,14 @@ std::string_view trim_ows(std::string_view text) noexcept {
   return text;
 }
 
+bool is_token(std::string_view text) noexcept {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token(c); });
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return text::lower(x) == text::lower(y);
+         });
 }
 
 bool has_token(std::string_view list, std::string_view token) noexcept {
@@ -566,6 +571,7 @@ ParseStatus RequestParser::finish(std::string_view data) noexcept {
     body = BodyKind::length;
   }
   if (f.hosts > 1 || (f.hosts == 0 && version_minor_ >= 1)) return fail(ParseError::missing_host);
+  if (f.bad_host) return fail(ParseError::bad_host);
 
   stage_ = detail::HeadStage::complete;
   request_.version_minor = version_minor_;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/http_requests.hpp"
 #include "sockit/http/parser.hpp"
 
 namespace sockit::http {
@@ -156,23 +157,7 @@ struct ValidRequest {
   int version_minor = 1;
 };
 
-const std::string chrome_get =
-    "GET /assets/app.js?v=3 HTTP/1.1\r\n"
-    "Host: www.example.com\r\n"
-    "Connection: keep-alive\r\n"
-    "sec-ch-ua: \"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"\r\n"
-    "sec-ch-ua-mobile: ?0\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.6367.91 Safari/537.36\r\n"
-    "sec-ch-ua-platform: \"Linux\"\r\n"
-    "Accept: */*\r\n"
-    "Sec-Fetch-Site: same-origin\r\n"
-    "Sec-Fetch-Mode: no-cors\r\n"
-    "Sec-Fetch-Dest: script\r\n"
-    "Referer: https://www.example.com/\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Accept-Language: en-US,en;q=0.9\r\n"
-    "\r\n";
+const std::string chrome_get(sockit::test::chrome_get);
 
 const std::vector<ValidRequest>& valid_requests() {
   static const std::vector<ValidRequest> requests = {
@@ -279,6 +264,11 @@ const std::vector<ValidRequest>& valid_requests() {
        "*",
        {{"HOST", "192.0.2.250:1900"}}},
       {"GET / HTTP/1.1\r\nHost:\r\n\r\n", "GET", "/", {{"Host", ""}}},
+      {"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", "GET", "/", {{"Host", "[::1]:8080"}}},
+      {"GET / HTTP/1.1\r\nHost: xn--bcher-kva.example_1~%41!$&'()*+,;=\r\n\r\n",
+       "GET",
+       "/",
+       {{"Host", "xn--bcher-kva.example_1~%41!$&'()*+,;="}}},
       {"GET / HTTP/1.1\r\nhost: a\r\n!#$%&'*+-.^_`|~09azAZ: x\r\n\r\n",
        "GET",
        "/",
@@ -416,6 +406,13 @@ const std::vector<Malformed>& malformed_requests() {
       {"GET / HTTP/1.1\r\n\r\n", E::missing_host},
       {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", E::missing_host},
       {"GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n", E::missing_host},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a?b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a#b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a\\b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.0\r\nHost: ../etc\r\n\r\n", E::bad_host},
   };
   return requests;
 }
