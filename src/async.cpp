@@ -198,8 +198,7 @@ Result<std::size_t> SendTo::await_resume() noexcept {
 
 void Sleep::await_suspend(std::coroutine_handle<> h) {
   handle_ = h;
-  loop_->arm(*this,
-             SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(duration_));
+  loop_->arm(*this, deadline_after(duration_));
 }
 
 std::error_code Sleep::await_resume() noexcept {

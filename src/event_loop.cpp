@@ -4,6 +4,7 @@
 #include <climits>
 #include <iostream>
 
+#include "sockit/deadline.hpp"
 #include "sockit/error.hpp"
 #include "sys/event.hpp"
 
@@ -298,7 +299,7 @@ int EventLoop::next_timeout_ms() const noexcept {
 std::uint64_t EventLoop::call_later(std::chrono::duration<double> delay, std::function<void()> fn) {
   const std::uint64_t id = next_callback_id_++;
   auto timer = std::make_unique<CallbackTimer>(*this, id, std::move(fn));
-  arm(*timer, SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(delay));
+  arm(*timer, deadline_after(delay));
   callbacks_.emplace(id, std::move(timer));
   return id;
 }
