@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "chat/directory.hpp"
-#include "servers/service.hpp"
+#include "sockit/server.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 // The chat page, from tools/servers/chat.html.
 extern const std::string_view kChatPage;
@@ -18,7 +18,7 @@ extern const std::string_view kChatPage;
 class ChatService final : public Service {
  public:
   // index: this loop's place among the directory's hubs.
-  ChatService(EventLoop& loop, Limits& limits, chat::Directory& directory, std::size_t index);
+  ChatService(EventLoop& loop, ServerLimits& limits, chat::Directory& directory, std::size_t index);
 
   // A connection the http service has upgraded to WebSocket; early: what came after the
   // handshake.
@@ -35,4 +35,4 @@ class ChatService final : public Service {
   std::size_t index_;
 };
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers
