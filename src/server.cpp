@@ -225,21 +225,22 @@ bool Service::admit(const Endpoint& peer, std::string_view transport) {
   return true;
 }
 
-bool Service::take_slot(AsyncAccepted& accepted) {
+bool Service::take_slot(const AsyncAccepted& accepted) {
   const std::size_t open = limits_.open_connections.fetch_add(1, std::memory_order_relaxed);
   if (limits_.max_connections == 0 || open < limits_.max_connections) return true;
   limits_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   ++stats_.rejected;
   if (limits_.verbose)
     log(name_ + " tcp " + accepted.peer.to_string() + " refused: --max-conns reached");
-  if (const auto text = refusal(); !text.empty()) {
-    // One try, never a wait: what has arrived is read first so that closing does not reset
-    // the connection before the refusal is out, and the FIN follows it.
-    Socket& socket = accepted.stream.socket();
-    (void)socket.try_recv_into(scratch_);
-    if (socket.try_send(text)) (void)socket.try_shutdown(Shut::wr);
-  }
   return false;
+}
+
+Task<> Service::refuse(Stream stream) {
+  TaskCount running(*this);
+  // One try, never a wait for a peer that does not read; the graceful close then keeps the
+  // peer's request from turning the close into a reset that would destroy the refusal.
+  if (!stream.socket().try_send(refusal())) co_return;
+  co_await close_gracefully(stream);
 }
 
 Task<> Service::accept_loop(Listener& listener) {
@@ -254,7 +255,11 @@ Task<> Service::accept_loop(Listener& listener) {
       co_await sleep(loop_, std::chrono::milliseconds(50));
       continue;
     }
-    if (!admit(accepted->peer, "tcp") || !take_slot(*accepted)) continue;
+    if (!admit(accepted->peer, "tcp")) continue;
+    if (!take_slot(*accepted)) {
+      if (!refusal().empty()) spawn(loop_, refuse(std::move(accepted->stream)));
+      continue;
+    }
     // Replies go out as they are written: Nagle's wait for an ACK that the peer delays would
     // stall every pipelined or multi-part reply by 40 ms.
     if (tcp) (void)accepted->stream.socket().try_set(opt::no_delay{true});
@@ -361,7 +366,7 @@ ServiceStats Server::stats(std::size_t service) const noexcept {
   return total;
 }
 
-void Server::run(std::chrono::duration<double> drain_timeout) {
+void Server::run(std::chrono::duration<double> drain_timeout, const std::function<void()>& ready) {
   drain_timeout_ = drain_timeout;
   loops_[0].on_signals({SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2},
                        [this](int number) { on_signal(number); });
@@ -371,6 +376,7 @@ void Server::run(std::chrono::duration<double> drain_timeout) {
         instances[i]->start();
     });
   }
+  if (ready) ready();
   loops_.run();
 }
 

@@ -133,9 +133,10 @@ class Serve {
       open_service(find_kind(name));
     set_http_pages();
     server_.on_note([](const std::string& note) { print_error("serve", note); });
-    std::cout << "ready: " << join(service_names()) << " on " << loops_.size()
-              << (loops_.size() == 1 ? " thread" : " threads") << "; Ctrl-C stops" << std::endl;
-    server_.run(drain_timeout_);
+    server_.run(drain_timeout_, [this] {
+      std::cout << "ready: " << join(service_names()) << " on " << loops_.size()
+                << (loops_.size() == 1 ? " thread" : " threads") << "; Ctrl-C stops" << std::endl;
+    });
     print_totals();
     return 0;
   }

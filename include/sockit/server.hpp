@@ -282,8 +282,10 @@ class Service {
   // FIN after the reply, then discard input until the peer closes (bounded by a linger time).
   Task<> close_gracefully(Stream& stream);
   bool admit(const Endpoint& peer, std::string_view transport);
-  // Takes a connection slot under the cap; false (and the peer told refusal()) when full.
-  bool take_slot(AsyncAccepted& accepted);
+  // Takes a connection slot under the cap; false when it is full.
+  bool take_slot(const AsyncAccepted& accepted);
+  // Tells a connection refused for the cap refusal(), and closes it.
+  Task<> refuse(Stream stream);
   // A datagram that could only be a server's answer: answering it could start a loop.
   bool from_a_server(const DatagramSocket& socket, const Endpoint& from) const noexcept;
   void link(Connection& connection) noexcept;
@@ -346,7 +348,8 @@ class Server {
 
   // Starts every instance and runs the loops until a drain ends; drain_timeout bounds the
   // drain. Call from the thread that made the group, before any other thread is started.
-  void run(std::chrono::duration<double> drain_timeout);
+  // ready runs once the signals are caught, before the loops run: where to say "ready".
+  void run(std::chrono::duration<double> drain_timeout, const std::function<void()>& ready = {});
   // Thread-safe: what the first signal does (a second call does what a second signal does).
   // Called on loop 0's thread, the listeners are closed before it returns.
   void stop();
