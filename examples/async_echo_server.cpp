@@ -1,33 +1,44 @@
-// The tutorial's asyncio server on sockit's EventLoop: for each client, read once, write it
-// back, close; every client is a coroutine of its own, so none waits for another.
+// The tutorial's asyncio server as a service of sockit's server framework: for each client,
+// read once, write it back, close; every client is a coroutine of its own, so none waits for
+// another.
 //
 //   async_echo_server [HOST [PORT [CLIENTS]]]    default: localhost 8001, serving forever
 //                                                (as the tutorial's run_forever)
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
-#include <sockit/async.hpp>
+#include <sockit/server.hpp>
 
-sockit::Task<> handle_client(sockit::Stream stream) {
-  char data[1024];
-  auto n = co_await stream.read_some(data);
-  if (n) co_await stream.write_all({data, *n});
-}
+class EchoOnce final : public sockit::Service {
+ public:
+  EchoOnce(sockit::EventLoop& loop, sockit::ServerLimits& limits, sockit::Server& server,
+           long clients)
+      : Service(loop, "echo", limits), server_(server), clients_(clients) {}
 
-// asyncio.start_server: a task per client. After the last client to serve it waits for the
-// handlers still running (asyncio.run would cancel them instead).
-sockit::Task<> serve(sockit::EventLoop& loop, sockit::Listener listener, long clients) {
-  std::cout << "Serving on " << listener.socket().getsockname() << std::endl;
-  for (long accepted = 0; accepted < clients; ++accepted) {
-    auto client = (co_await listener.accept()).value_or_throw("accept");
-    sockit::spawn(loop, handle_client(std::move(client.stream)));
+ protected:
+  sockit::Task<> serve(sockit::Connection& connection) override {
+    // The last client to serve: stop accepting; run() returns once every handler has ended
+    // (asyncio.run would cancel them instead).
+    if (++accepted_ == clients_) server_.stop();
+    char data[1024];
+    auto n = connection.read(data);
+    // The stream's own wait, not wait_for_request(): stopping must not end it.
+    while (!n) {
+      if (co_await connection.stream().wait_readable()) co_return;
+      n = connection.read(data);
+    }
+    if (*n > 0) co_await connection.send(connection.stream().write_all({data, *n}));
   }
-  while (loop.live_tasks() > 1)
-    co_await sockit::sleep(loop, std::chrono::milliseconds(1));
-}
+
+ private:
+  sockit::Server& server_;
+  long clients_;
+  long accepted_ = 0;
+};
 
 int main(int argc, char** argv) try {
   if (argc > 4) throw std::invalid_argument("too many arguments");
@@ -35,8 +46,17 @@ int main(int argc, char** argv) try {
   const std::uint16_t port = argc > 2 ? sockit::parse_port(argv[2]).value_or_throw("port") : 8001;
   const long clients = argc > 3 ? std::stol(argv[3]) : std::numeric_limits<long>::max();
 
-  sockit::EventLoop loop;
-  sockit::run_until_complete(loop, serve(loop, sockit::listen(loop, {host, port}), clients));
+  sockit::LoopGroup loops(1);
+  sockit::ServerLimits limits;
+  limits.idle_timeout = std::chrono::seconds(0);  // the tutorial waits for a client forever
+  sockit::Server server(loops, limits);
+  const auto echo = server.add_service([&](sockit::EventLoop& loop, std::size_t) {
+    return std::make_unique<EchoOnce>(loop, limits, server, clients);
+  });
+  const auto address =
+      sockit::resolve({host, port}, sockit::Family::unspec, sockit::Type::stream, AI_PASSIVE);
+  std::cout << "Serving on " << server.listen(echo, address.front()) << std::endl;
+  server.run(std::chrono::hours(24 * 365));  // handlers still running are waited for
 } catch (const sockit::Error& e) {
   std::cerr << "async_echo_server: " << e.what() << '\n';
   return 1;

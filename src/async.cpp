@@ -208,8 +208,7 @@ bool Sleep::await_ready() noexcept {
 
 void Sleep::await_suspend(std::coroutine_handle<> h) {
   handle_ = h;
-  loop_->arm(*this,
-             SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(duration_));
+  loop_->arm(*this, deadline_after(duration_));
   if (slot_ != nullptr) slot_->park(*this);
 }
 

@@ -5,6 +5,7 @@
 #include <climits>
 #include <iostream>
 
+#include "sockit/deadline.hpp"
 #include "sockit/error.hpp"
 #include "sys/event.hpp"
 
@@ -319,7 +320,7 @@ std::uint64_t EventLoop::call_later(std::chrono::duration<double> delay, std::fu
   assert_owner();
   const std::uint64_t id = next_callback_id_++;
   auto timer = std::make_unique<CallbackTimer>(*this, id, std::move(fn));
-  arm(*timer, SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(delay));
+  arm(*timer, deadline_after(delay));
   callbacks_.emplace(id, std::move(timer));
   return id;
 }

@@ -1,7 +1,7 @@
 // sockit serve: the small services (echo, daytime, qotd over TCP and UDP) and a static HTTP
-// server on every core, until SIGINT/SIGTERM, which drains them and prints their counters.
+// server on every core, until SIGINT, SIGTERM or SIGHUP, which drains them and prints their
+// counters.
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <iomanip>
 #include <iostream>
@@ -21,11 +21,10 @@
 #include "servers/qotd.hpp"
 #include "sockit/io.hpp"
 #include "sockit/loop_group.hpp"
+#include "sockit/server.hpp"
 
 namespace sockit::tools {
 namespace {
-
-using servers::Service;
 
 // A service `sockit serve` knows, and where it listens by default (port base + this).
 struct ServiceKind {
@@ -53,6 +52,7 @@ struct ServeOptions {
   std::size_t max_connections = 0;
   std::string idle_timeout = "60s";
   std::string drain_timeout = "5s";
+  std::string send_timeout = "60s";
   std::vector<std::string> allow;
   std::vector<std::string> deny;
   std::string daytime_format = "human";
@@ -96,14 +96,15 @@ std::string fill(std::string_view pattern, const Endpoint& endpoint) {
   return text;
 }
 
-// One run of `sockit serve`: the loops, one instance of each service per loop, and the
-// shutdown sequence.
-class Server {
+// One run of `sockit serve`: the services it runs, on a sockit::Server over one loop per
+// thread, and what it prints.
+class Serve {
  public:
-  explicit Server(const ServeOptions& options)
-      : options_(options), loops_(options.threads), instances_(loops_.size()) {
+  explicit Serve(const ServeOptions& options)
+      : options_(options), loops_(options.threads), server_(loops_, limits_) {
     limits_.max_connections = options.max_connections;
     limits_.idle_timeout = parse_duration(options.idle_timeout);
+    limits_.send_timeout = parse_duration(options.send_timeout);
     limits_.access.allow = parse_networks(options.allow);
     limits_.access.deny = parse_networks(options.deny);
     limits_.verbose = options.verbose;
@@ -131,16 +132,11 @@ class Server {
     for (const auto& name : names)
       open_service(find_kind(name));
     set_http_pages();
-    loops_[0].on_signals({SIGINT, SIGTERM}, [this](int) { on_signal(); });
-    for (std::size_t i = 0; i < loops_.size(); ++i) {
-      loops_[i].post([this, i] {
-        for (auto& service : instances_[i])
-          service->start();
-      });
-    }
-    std::cout << "ready: " << join(service_names()) << " on " << loops_.size()
-              << (loops_.size() == 1 ? " thread" : " threads") << "; Ctrl-C stops" << std::endl;
-    loops_.run();
+    server_.on_note([](const std::string& note) { print_error("serve", note); });
+    server_.run(drain_timeout_, [this] {
+      std::cout << "ready: " << join(service_names()) << " on " << loops_.size()
+                << (loops_.size() == 1 ? " thread" : " threads") << "; Ctrl-C stops" << std::endl;
+    });
     print_totals();
     return 0;
   }
@@ -172,8 +168,7 @@ class Server {
     return static_cast<std::uint16_t>(port);
   }
 
-  std::unique_ptr<Service> make(const ServiceKind& kind, std::size_t index) {
-    EventLoop& loop = loops_[index];
+  std::unique_ptr<Service> make(const ServiceKind& kind, EventLoop& loop, std::size_t index) {
     if (kind.name == "echo") return std::make_unique<servers::EchoService>(loop, limits_);
     if (kind.name == "chat") {
       return std::make_unique<servers::ChatService>(loop, limits_, *directory_, index);
@@ -208,13 +203,14 @@ class Server {
   }
 
   void open_service(const ServiceKind& kind) {
-    for (std::size_t i = 0; i < loops_.size(); ++i)
-      instances_[i].push_back(make(kind, i));
+    const std::size_t service = server_.add_service(
+        [this, &kind](EventLoop& loop, std::size_t index) { return make(kind, loop, index); });
     std::uint16_t port = port_of(kind);
+    const bool datagrams = !kind.udp_try.empty();
     for (auto [endpoint, optional] : bind_addresses()) {
       endpoint.set_port(port);
       try {
-        endpoint = open_listeners(kind, endpoint);
+        endpoint = server_.listen(service, endpoint, datagrams);
       } catch (const Error& e) {
         // The default ::1 is skipped quietly on hosts without IPv6.
         if (optional && endpoint.family() == Family::inet6 &&
@@ -226,22 +222,8 @@ class Server {
       }
       port = endpoint.port();
       print_listener(kind, "tcp", endpoint, kind.tcp_try);
-      if (!kind.udp_try.empty()) print_listener(kind, "udp", endpoint, kind.udp_try);
+      if (datagrams) print_listener(kind, "udp", endpoint, kind.udp_try);
     }
-  }
-
-  // Binds the newest service's TCP and UDP sockets on endpoint in every loop; returns the
-  // endpoint with the port the first bind got (port 0 asks the OS for one).
-  Endpoint open_listeners(const ServiceKind& kind, Endpoint endpoint) {
-    const bool shared = loops_.size() > 1;
-    for (std::size_t i = 0; i < loops_.size(); ++i) {
-      Service& service = *instances_[i].back();
-      auto listener = listen(loops_[i], endpoint, shared);
-      if (endpoint.port() == 0) endpoint.set_port(listener.socket().getsockname().port());
-      service.add_listener(std::move(listener));
-      if (!kind.udp_try.empty()) service.add_datagram(bind_datagram(loops_[i], endpoint, shared));
-    }
-    return endpoint;
   }
 
   void print_listener(const ServiceKind& kind, std::string_view transport, const Endpoint& endpoint,
@@ -266,13 +248,14 @@ class Server {
     for (const auto& line : listening_)
       page += http::html_escape(line) + "\n";
     page += "</pre></body></html>\n";
-    for (auto& loop_services : instances_) {
+    for (std::size_t loop = 0; loop < loops_.size(); ++loop) {
       servers::ChatService* chat = nullptr;
-      for (auto& service : loop_services) {
-        if (auto* room = dynamic_cast<servers::ChatService*>(service.get())) chat = room;
+      for (std::size_t service = 0; service < server_.services(); ++service) {
+        if (auto* room = dynamic_cast<servers::ChatService*>(&server_.instance(service, loop)))
+          chat = room;
       }
-      for (auto& service : loop_services) {
-        if (auto* web = dynamic_cast<servers::HttpService*>(service.get())) {
+      for (std::size_t service = 0; service < server_.services(); ++service) {
+        if (auto* web = dynamic_cast<servers::HttpService*>(&server_.instance(service, loop))) {
           web->set_page(page);
           web->set_chat(chat);
         }
@@ -280,79 +263,29 @@ class Server {
     }
   }
 
-  void on_signal() {
-    if (draining_) {
-      print_note("second signal: closing every connection now");
-      force_stop();
-      return;
-    }
-    draining_ = true;
-    std::ostringstream note;
-    note << "stopping: no new connections; open ones have "
-         << std::chrono::duration<double>(drain_timeout_).count() << " s to finish";
-    print_note(note.str());
-    remaining_loops_ = loops_.size();
-    for (std::size_t i = 0; i < loops_.size(); ++i) {
-      loops_[i].post([this, i] {
-        for (auto& service : instances_[i])
-          service->drain();
-        watch_drain(i);
-      });
-    }
-    loops_[0].call_later(drain_timeout_, [this] {
-      print_note("drain deadline passed: closing what is still open");
-      force_stop();
-    });
-  }
-
-  // Polls (every 10 ms) until loop i runs no task, then stops the group once every loop is done.
-  void watch_drain(std::size_t i) {
-    if (loops_[i].live_tasks() > 0) {
-      loops_[i].call_later(std::chrono::milliseconds(10), [this, i] { watch_drain(i); });
-      return;
-    }
-    if (remaining_loops_.fetch_sub(1) == 1) loops_.stop();
-  }
-
-  void force_stop() {
-    for (std::size_t i = 0; i < loops_.size(); ++i) {
-      loops_[i].post([this, i] {
-        for (auto& service : instances_[i])
-          service->force_close();
-      });
-    }
-  }
-
-  static void print_note(const std::string& note) { print_error("serve", note); }
-
   void print_totals() const {
-    for (const auto& name : service_names()) {
-      servers::Stats total;
-      for (const auto& loop_services : instances_) {
-        for (const auto& service : loop_services) {
-          if (service->name() == name) total += service->stats();
-        }
-      }
-      std::cout << std::left << std::setw(8) << name << " connections " << total.connections
-                << "  rejected " << total.rejected << "  datagrams " << total.datagrams
-                << "  bytes in " << total.bytes_in << "  bytes out " << total.bytes_out << '\n';
+    const auto names = service_names();
+    for (std::size_t service = 0; service < names.size(); ++service) {
+      const auto total = server_.stats(service);
+      std::cout << std::left << std::setw(8) << names[service] << " connections "
+                << total.connections << "  rejected " << total.rejected << "  datagrams "
+                << total.datagrams << "  bytes in " << total.bytes_in << "  bytes out "
+                << total.bytes_out << '\n';
     }
     std::cout.flush();
   }
 
   const ServeOptions& options_;
-  servers::Limits limits_;
+  ServerLimits limits_;
   std::chrono::duration<double> drain_timeout_{5};
   std::shared_ptr<const servers::QuoteBook> quotes_;
-  servers::HttpOptions http_;
+  http::ServerOptions http_;
   // Shared by the chat service of every loop; outlives them.
   std::unique_ptr<chat::Directory> directory_;
   std::vector<std::string> listening_;  // one line per listener, as printed
   LoopGroup loops_;
-  // Declared after the loops so that they are destroyed first.
-  std::vector<std::vector<std::unique_ptr<Service>>> instances_;
-  bool draining_ = false;
-  std::atomic<std::size_t> remaining_loops_{0};
+  // Declared after the loops so that its services are destroyed first.
+  Server server_;
 };
 
 }  // namespace
@@ -389,7 +322,12 @@ Run setup_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(duration_validator());
   app.add_option("--drain-timeout", options->drain_timeout,
-                 "On SIGINT/SIGTERM, how long open connections may take to finish")
+                 "On SIGINT, SIGTERM or SIGHUP, how long open connections may take to finish "
+                 "(a second signal closes them at once; SIGUSR1 and SIGUSR2 are ignored)")
+      ->capture_default_str()
+      ->check(duration_validator());
+  app.add_option("--send-timeout", options->send_timeout,
+                 "Close a connection whose reply makes no progress for this long (0: never)")
       ->capture_default_str()
       ->check(duration_validator());
   app.add_option("--allow", options->allow, "Serve only peers in this CIDR block (repeatable)")
@@ -448,8 +386,8 @@ Run setup_serve(CLI::App& app) {
       "  sockit serve chat http     # then nc localhost 8023, or http://localhost:8080/chat\n"
       "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24");
   return [options] {
-    Server server(*options);
-    return server.run();
+    Serve serve(*options);
+    return serve.run();
   };
 }
 

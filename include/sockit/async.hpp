@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "sockit/cancel.hpp"
+#include "sockit/deadline.hpp"
 #include "sockit/endpoint.hpp"
 #include "sockit/error.hpp"
 #include "sockit/event_loop.hpp"
@@ -156,9 +157,11 @@ class WriteAll final : public IoOperation {
   WriteAll(const AsyncSocket& socket, std::span<const std::string_view> parts) noexcept
       : IoOperation(socket, true), parts_(parts) {}
   bool attempt() noexcept override;
-  // Bytes written; on failure, the error (what was written before it is lost to the caller,
-  // as with sendall).
+  // Bytes written; on failure, the error (what was written before it is in progress(),
+  // as sendall loses it).
   Result<std::size_t> await_resume() noexcept;
+  // Bytes written so far: a caller that bounds the stall of a write watches it grow.
+  std::size_t progress() const noexcept { return written_; }
 
  private:
   std::span<const std::string_view> parts() const noexcept {
@@ -185,6 +188,8 @@ class SendFile final : public IoOperation {
   bool attempt() noexcept override;
   // Bytes sent: fewer than count only when the file turned out shorter.
   Result<std::uint64_t> await_resume() noexcept;
+  // Bytes sent so far, as WriteAll::progress().
+  std::uint64_t progress() const noexcept { return sent_; }
 
  private:
   int file_;
@@ -223,8 +228,35 @@ class Stream : public AsyncSocket {
   Connect connect(const Endpoint& endpoint) noexcept { return {*this, endpoint}; }
   // Fills buffer completely unless the stream ends first; returns the bytes read.
   Task<Result<std::size_t>> read_exactly(std::span<char> buffer);
+  // Reads what has arrived, without waiting: the bytes, 0 at the end of the stream, or an
+  // error (would_block: nothing has, so wait_readable() and try again). A read shorter than
+  // buffer emptied the socket: until epoll reports input again, the read that could only say
+  // EAGAIN is skipped, unless the peer's FIN has been seen (its report may have come before
+  // the short read).
+  Result<std::size_t> try_read(std::span<char> buffer) noexcept;
   std::error_code shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
+
+ private:
+  std::uint32_t emptied_at_ = 0;  // io()->read_events at the last try_read
+  bool emptied_ = false;          // that read emptied the socket
 };
+
+// Inline: on every request's path.
+inline Result<std::size_t> Stream::try_read(std::span<char> buffer) noexcept {
+  const IoHandle* handle = io();
+  if (handle == nullptr) return std::make_error_code(std::errc::bad_file_descriptor);
+  if (emptied_ && emptied_at_ == handle->read_events && !handle->hangup) {
+    return std::make_error_code(std::errc::resource_unavailable_try_again);
+  }
+  auto received = socket().try_recv_into(buffer);
+  emptied_at_ = handle->read_events;
+  if (!received) {
+    emptied_ = would_block(received.error());
+    return received;
+  }
+  emptied_ = *received > 0 && *received < buffer.size();
+  return received;
+}
 
 struct AsyncAccepted {
   Stream stream;
@@ -350,8 +382,7 @@ class Timed final : public TimerNode {
   bool await_ready() noexcept { return operation_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h) {
     operation_.await_suspend(h);
-    operation_.loop().arm(
-        *this, SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(limit_));
+    operation_.loop().arm(*this, deadline_after(limit_));
   }
   auto await_resume() noexcept {
     operation_.loop().disarm(*this);

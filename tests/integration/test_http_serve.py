@@ -1,13 +1,16 @@
 """`sockit serve http` on loopback against real clients: curl, ab and wrk, and raw sockets for
 what those will not send: pipelined requests, traversal attempts, malformed requests, and a
 thousand slow clients (slowloris) holding half-sent heads."""
+import contextlib
 import gzip
 import hashlib
+import json
 import os
 import re
 import resource
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -392,6 +395,96 @@ class HttpServeTest(LeakCheckedTestCase):
                                 timeout=DEFAULT_TIMEOUT)
         self.assertEqual(result.returncode, 2)
         self.assertIn("--root", result.stderr.decode())
+
+
+class HttpHardeningTest(LeakCheckedTestCase):
+    """Limits that hold a server's slots or stall its replies."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base = tempfile.mkdtemp(prefix="sockit-http-hard-")
+        cls.root = os.path.join(cls.base, "root")
+        os.makedirs(cls.root)
+        with open(os.path.join(cls.root, "index.html"), "wb") as f:
+            f.write(b"<p>hello</p>\n")
+        # Sparse: costs no disk, and more than the socket buffers of a client can hold.
+        with open(os.path.join(cls.root, "huge.bin"), "wb") as f:
+            f.truncate(64 * MIB)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.base)
+
+    def serve(self, *args):
+        return Serve("http", "--bind", "127.0.0.1", "--http-port", "0", "--root", self.root,
+                     "--threads", "1", *args)
+
+    def test_a_refusal_for_max_conns_is_a_503(self):
+        with self.serve("--max-conns", "1") as server:
+            address = server.address("http")
+            with socket.create_connection(address, timeout=DEFAULT_TIMEOUT) as held:
+                held.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertIn(b"200 OK", held.recv(65536))  # and the connection stays open
+                reply = raw_exchange(address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, headers, _ = parse_responses(reply)[0]
+            self.assertEqual(status, 503)
+            self.assertEqual(headers.get("connection"), "close")
+        self.assertEqual(server.counters["http"]["rejected"], 1)
+
+    def test_clients_that_never_read_free_their_slots_after_the_send_timeout(self):
+        send_timeout = 1.0
+        with self.serve("--max-conns", "50", "--send-timeout", f"{send_timeout}s") as server, \
+                contextlib.ExitStack() as stack:
+            address = server.address("http")
+            for _ in range(50):
+                sock = stack.enter_context(socket.socket())
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.settimeout(DEFAULT_TIMEOUT)
+                sock.connect(address)
+                sock.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            started = time.monotonic()
+            margin = 5.0
+            served = None
+            while served is None and time.monotonic() - started < send_timeout + margin:
+                try:
+                    reply = raw_exchange(address, b"GET /index.html HTTP/1.1\r\nHost: x\r\n"
+                                                  b"Connection: close\r\n\r\n", timeout=1)
+                    if reply.startswith(b"HTTP/1.1 200"):
+                        served = time.monotonic() - started
+                except OSError:
+                    pass
+                time.sleep(0.1)
+            self.assertIsNotNone(served, "no slot came free within the send timeout")
+        self.assertGreaterEqual(server.counters["http"]["rejected"], 1)
+
+    def test_pipelining_is_not_slower_than_one_request_at_a_time(self):
+        # Nagle against delayed ACKs used to hold each pipelined batch's second reply for
+        # about 40 ms: pipelined throughput was a hundredth of the unpipelined.
+        with self.serve() as server:
+            host, port = server.address("http")
+            url = f"http://{host}:{port}/index.html"
+            rates = {}
+            for pipeline in ("1", "2"):
+                result = subprocess.run(
+                    [os.environ.get("SOCKIT_BIN", "sockit"), "bench", url, "-c", "10", "-n",
+                     "4000", "--pipeline", pipeline, "--json"],
+                    capture_output=True, timeout=DEFAULT_TIMEOUT * 4)
+                self.assertEqual(result.returncode, 0, result.stderr)
+                rates[pipeline] = json.loads(result.stdout)["requests_per_second"]
+        self.assertGreater(rates["2"] * 3, rates["1"], rates)
+
+    def test_an_aborted_reply_gets_its_access_log_line(self):
+        with self.serve("-v") as server:
+            with socket.create_connection(server.address("http"), timeout=DEFAULT_TIMEOUT) as s:
+                s.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+                received = len(s.recv(65536))
+                self.assertGreater(received, 0)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.assertEqual(server.stop(), 0, server.stderr)
+        lines = [line for line in server.stderr.splitlines() if "GET /huge.bin" in line]
+        self.assertEqual(len(lines), 1, server.stderr)
+        sent = lines[0].rsplit(" ", 1)[1]
+        self.assertTrue(sent.isdigit() and 0 < int(sent) < 64 * MIB, lines[0])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ clients at once, a client that never reads, resets, draining on SIGTERM, --max-c
 --idle-timeout, --allow/--deny, option errors, -v and IPv6."""
 import contextlib
 import datetime
+import os
 import random
 import selectors
 import signal
@@ -148,6 +149,94 @@ def quote_text(reply):
     """A QOTD reply as the quote's text: line ends as \\n, no surrounding blank space."""
     return reply.decode().replace("\r\n", "\n").strip()
 
+
+def spoofed_udp(source, destination, payload):
+    """One IPv4 UDP datagram with any source address and port, through a raw socket with
+    IP_HDRINCL (root only). The UDP checksum is left 0 (none), which IPv4 allows."""
+    length = 8 + len(payload)
+    udp = struct.pack("!HHHH", source[1], destination[1], length, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + length, 0, 0, 64, socket.IPPROTO_UDP, 0,
+                     socket.inet_aton(source[0]), socket.inet_aton(destination[0]))
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        raw.sendto(ip + udp, (destination[0], 0))
+
+
+class HardeningTest(LeakCheckedTestCase):
+    @unittest.skipUnless(os.geteuid() == 0, "a raw socket (IP_HDRINCL) needs root")
+    def test_datagrams_that_could_start_a_loop_are_dropped(self):
+        # From the service's own address and port, the echo would answer itself forever and
+        # its loop would never serve TCP or the signal again; from a small service's port, two
+        # servers would answer each other forever (inetd's loop check).
+        with serve("echo", "--threads", "1") as server:
+            udp = server.address("echo", "udp")
+            for source in (udp, ("127.0.0.1", 7), ("127.0.0.1", 19), ("127.0.0.1", 0)):
+                spoofed_udp(source, udp, b"loop")
+            self.assertEqual(udp_request(udp, b"still here"), b"still here")
+            with connect(server.address("echo")) as sock:
+                self.assertEqual(round_trip(sock, b"tcp too"), b"tcp too")
+            self.assertEqual(server.stop(), 0, server.stderr)
+        self.assertEqual(server.counters["echo"]["datagrams"], 1)
+
+    def test_busy_port_of_another_server_fails(self):
+        # Both with SO_REUSEPORT listeners (two loops each), which alone would share the port.
+        with serve("echo", "--threads", "2") as first:
+            port = first.port("echo")
+            second = run("serve", "echo", "--bind", "127.0.0.1", "--echo-port", port,
+                         "--threads", "2")
+            self.assertFails(second, 1, f"echo tcp 127.0.0.1:{port}: Address already in use")
+            with connect(first.address("echo")) as sock:
+                self.assertEqual(round_trip(sock, b"mine"), b"mine")
+
+    def test_two_services_on_one_port_fail(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        result = run("serve", "echo", "http", "--bind", "127.0.0.1", "--echo-port", port,
+                     "--http-port", port, "--threads", "2")
+        self.assertFails(result, 1, f"http tcp 127.0.0.1:{port}: Address already in use")
+
+    def test_sighup_drains_and_usr1_usr2_are_ignored(self):
+        with serve("echo", "--threads", "2") as server:
+            for signum in (signal.SIGUSR1, signal.SIGUSR2):
+                server.send_signal(signum)
+            with connect(server.address("echo")) as sock:
+                self.assertEqual(round_trip(sock, b"alive"), b"alive")
+                server.send_signal(signal.SIGHUP)
+                wait_for_log(server, "stopping")
+                self.assertEqual(recv_all(sock), b"")  # the idle connection is closed
+            self.assertEqual(server.wait(), 0, server.stderr)
+        self.assertEqual(server.counters["echo"]["connections"], 1)
+
+    def test_huge_idle_timeout_means_never(self):
+        # 1e10 s is more than steady_clock can add: the deadline must saturate, not wrap into
+        # the past (where the idle timer fired at once, forever).
+        with serve("echo", "--threads", "1", "--idle-timeout", "1e10s",
+                   "--drain-timeout", "1e30s") as server, \
+                connect(server.address("echo")) as sock:
+            self.assertEqual(round_trip(sock, b"one"), b"one")
+            time.sleep(0.3)
+            self.assertEqual(round_trip(sock, b"two"), b"two")
+            sock.close()
+            self.assertEqual(server.stop(), 0, server.stderr)
+
+    def test_send_timeout_closes_a_client_that_never_reads(self):
+        with serve("echo", "--threads", "1", "--send-timeout", "1s") as server, \
+                connect(server.address("echo")) as stuck:
+            push_until_stalled(stuck, random.randbytes(64 * MIB))
+            time.sleep(2.5)  # the send timeout and then some, without reading
+            stuck.setblocking(True)
+            stuck.settimeout(DEFAULT_TIMEOUT)
+            ended = "open"
+            try:
+                for _ in range(10_000):  # the echoed bytes still in flight, then the end
+                    if not stuck.recv(MIB):
+                        ended = "closed"
+                        break
+            except ConnectionResetError:
+                ended = "reset"
+            self.assertIn(ended, ("closed", "reset"))
+        self.assertEqual(server.counters["echo"]["connections"], 1)
 
 class EchoTest(LeakCheckedTestCase):
     def test_tcp_returns_every_byte_and_closes_after_the_half_close(self):

@@ -62,7 +62,7 @@ class Member::WriterDone {
   Member& member_;
 };
 
-Member::Member(Hub& hub, Directory& directory, servers::Connection& connection, bool websocket)
+Member::Member(Hub& hub, Directory& directory, Connection& connection, bool websocket)
     : hub_(hub),
       directory_(directory),
       connection_(connection),

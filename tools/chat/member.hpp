@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "chat/directory.hpp"
-#include "servers/service.hpp"
 #include "sockit/async.hpp"
 #include "sockit/http/websocket.hpp"
+#include "sockit/server.hpp"
 #include "sockit/task.hpp"
 
 namespace sockit::tools::chat {
@@ -30,7 +30,7 @@ namespace sockit::tools::chat {
 class Member {
  public:
   // websocket: lines travel as text messages, input is WebSocket frames.
-  Member(Hub& hub, Directory& directory, servers::Connection& connection, bool websocket);
+  Member(Hub& hub, Directory& directory, Connection& connection, bool websocket);
   ~Member();
   Member(const Member&) = delete;
   Member& operator=(const Member&) = delete;
@@ -107,7 +107,7 @@ class Member {
 
   Hub& hub_;
   Directory& directory_;
-  servers::Connection& connection_;
+  Connection& connection_;
   const std::uint64_t id_;
   std::string nick_;
   std::string input_;            // received, not handled yet

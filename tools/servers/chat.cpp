@@ -2,9 +2,9 @@
 
 #include "chat/member.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
-ChatService::ChatService(EventLoop& loop, Limits& limits, tools::chat::Directory& directory,
+ChatService::ChatService(EventLoop& loop, ServerLimits& limits, chat::Directory& directory,
                          std::size_t index)
     : Service(loop, "chat", limits), directory_(directory), hub_(loop), index_(index) {
   directory_.attach(index_, hub_);
@@ -48,4 +48,4 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
   co_await member.leave();
 }
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -8,10 +8,10 @@
 #include <string_view>
 
 #include "chat/directory.hpp"
-#include "servers/service.hpp"
 #include "sockit/http/websocket.hpp"
+#include "sockit/server.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 // The chat page, from tools/servers/chat.html.
 extern const std::string_view kChatPage;
@@ -19,8 +19,7 @@ extern const std::string_view kChatPage;
 class ChatService final : public Service {
  public:
   // index: this loop's place among the directory's hubs.
-  ChatService(EventLoop& loop, Limits& limits, tools::chat::Directory& directory,
-              std::size_t index);
+  ChatService(EventLoop& loop, ServerLimits& limits, chat::Directory& directory, std::size_t index);
 
   // A connection the http service has upgraded to WebSocket; early: what came after the
   // handshake.
@@ -41,4 +40,4 @@ class ChatService final : public Service {
   std::size_t index_;
 };
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 namespace {
 
 // Days from the Modified Julian Date epoch (1858-11-17) to the Unix epoch.
@@ -41,4 +41,4 @@ std::string_view DaytimeService::reply(std::string_view /*request*/, std::span<c
   return {out.data(), size};
 }
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <string>
 
-#include "servers/service.hpp"
+#include "sockit/server.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 enum class DaytimeFormat {
   human,  // "Sunday, November 22, 2026 14:20:00-UTC", RFC 867's suggested form
@@ -19,7 +19,7 @@ std::string format_daytime(std::chrono::system_clock::time_point when, DaytimeFo
 
 class DaytimeService final : public Service {
  public:
-  DaytimeService(EventLoop& loop, Limits& limits, DaytimeFormat format)
+  DaytimeService(EventLoop& loop, ServerLimits& limits, DaytimeFormat format)
       : Service(loop, "daytime", limits), format_(format) {}
 
  protected:
@@ -30,4 +30,4 @@ class DaytimeService final : public Service {
   DaytimeFormat format_;
 };
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 Task<> EchoService::serve(Connection& connection) {
   Socket& socket = connection.stream().socket();
@@ -28,9 +28,10 @@ Task<> EchoService::serve(Connection& connection) {
       // Back-pressure: keep this one chunk and read nothing more until the peer has taken
       // it, so a client that stops reading costs one chunk, never unbounded memory.
       pending.assign(data.substr(done));
-      auto flushed = co_await connection.stream().write_all(pending);
+      auto flush = connection.send(connection.stream().write_all(pending));
+      const auto flushed = co_await flush;
+      connection.count_out(flush.progress());
       if (!flushed) co_return;
-      connection.count_out(*flushed);
       // The capacity stays while the peer keeps sending: a streaming connection reuses it.
       pending.clear();
     }
@@ -42,4 +43,4 @@ std::string_view EchoService::reply(std::string_view request, std::span<char> /*
   return request;
 }
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

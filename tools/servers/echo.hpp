@@ -2,17 +2,17 @@
 // sent back to its source.
 #pragma once
 
-#include "servers/service.hpp"
+#include "sockit/server.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 class EchoService final : public Service {
  public:
-  EchoService(EventLoop& loop, Limits& limits) : Service(loop, "echo", limits) {}
+  EchoService(EventLoop& loop, ServerLimits& limits) : Service(loop, "echo", limits) {}
 
  protected:
   Task<> serve(Connection& connection) override;
   std::string_view reply(std::string_view request, std::span<char> out) override;
 };
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -7,7 +7,7 @@
 
 #include "common.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 namespace {
 
 std::string_view trim(std::string_view text) {
@@ -97,7 +97,8 @@ QuoteBook QuoteBook::load(const std::string& path) {
   }
 }
 
-QotdService::QotdService(EventLoop& loop, Limits& limits, std::shared_ptr<const QuoteBook> quotes)
+QotdService::QotdService(EventLoop& loop, ServerLimits& limits,
+                         std::shared_ptr<const QuoteBook> quotes)
     : Service(loop, "qotd", limits), quotes_(std::move(quotes)), random_(std::random_device{}()) {}
 
 const std::string& QotdService::pick() {
@@ -114,4 +115,4 @@ std::string_view QotdService::reply(std::string_view /*request*/, std::span<char
   return pick();
 }
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "servers/service.hpp"
+#include "sockit/server.hpp"
 
-namespace sockit::servers {
+namespace sockit::tools::servers {
 
 // The quotes a QOTD service picks from; immutable once loaded, shared by every loop.
 class QuoteBook {
@@ -37,7 +37,7 @@ class QuoteBook {
 
 class QotdService final : public Service {
  public:
-  QotdService(EventLoop& loop, Limits& limits, std::shared_ptr<const QuoteBook> quotes);
+  QotdService(EventLoop& loop, ServerLimits& limits, std::shared_ptr<const QuoteBook> quotes);
 
  protected:
   Task<> serve(Connection& connection) override;
@@ -50,4 +50,4 @@ class QotdService final : public Service {
   std::minstd_rand random_;
 };
 
-}  // namespace sockit::servers
+}  // namespace sockit::tools::servers
