@@ -160,14 +160,16 @@ class ProgressLine {
 
 // Every connection is a descriptor: -c beyond the open-file limit (raised to its hard limit
 // first) could only fail connections, so it is refused with the numbers.
-void check_open_file_limit(std::size_t connections) {
-  // stdio, the loops' epoll and wake-up descriptors, a file or two.
-  constexpr std::uint64_t kSpareDescriptors = 64;
+void check_open_file_limit(const load::LoadOptions& load) {
+  // Besides the connections: each loop's epoll and wake-up descriptors, stdio and a few
+  // files (the HTML report, the resolver's).
+  constexpr std::uint64_t kSpareDescriptors = 16;
+  const std::uint64_t needed = load.connections + 2 * load.threads + kSpareDescriptors;
   const std::uint64_t limit = raise_open_file_limit();
-  if (connections + kSpareDescriptors > limit) {
+  if (needed > limit) {
     throw std::invalid_argument(
-        fmt::format("-c {} needs {} open files, and the limit is {} (ulimit -n)", connections,
-                    connections + kSpareDescriptors, limit));
+        fmt::format("-c {} needs {} open files, and the limit is {} (ulimit -n)", load.connections,
+                    needed, limit));
   }
 }
 
@@ -176,7 +178,7 @@ int run_bench(const BenchCliOptions& options) {
   for (const auto& text : options.fail_if)
     thresholds.push_back(load::Threshold::parse(text));
   const auto load_opts = load_options(options);
-  check_open_file_limit(options.connections);
+  check_open_file_limit(load_opts);
   std::ofstream html;
   if (!options.html.empty()) html = open_output(options.html);
 

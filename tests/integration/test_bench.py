@@ -348,7 +348,7 @@ class NoAnswerTest(LeakCheckedTestCase):
 
         with CountingServer() as server:
             result = run("bench", server.url, "-c", 1000, "-n", 1000, preexec_fn=low_limit)
-            self.assertFails(result, 2, "-c 1000 needs 1064 open files, and the limit is 256")
+            self.assertFails(result, 2, "-c 1000 needs 1018 open files, and the limit is 256")
             self.assertEqual(server.connections, 0)
 
 
