@@ -215,10 +215,11 @@ class UsageTest(LeakCheckedTestCase):
 
     def test_list_options_of_serve_take_one_value_each(self):
         # The service named after them used to be taken as one more address or block.
-        for option, value in (("--bind", "127.0.0.1"), ("--allow", "127.0.0.0/8"),
-                              ("--deny", "10.0.0.0/8")):
-            with self.subTest(option=option):
-                with Serve(option, value, "echo", "--bind", "127.0.0.1", "--echo-port", "0") as server:
+        for args in (("--bind", "127.0.0.1", "echo"),
+                     ("--allow", "127.0.0.0/8", "echo", "--bind", "127.0.0.1"),
+                     ("--deny", "10.0.0.0/8", "echo", "--bind", "127.0.0.1")):
+            with self.subTest(option=args[0]):
+                with Serve(*args, "--echo-port", "0") as server:
                     self.assertEqual({service for service, _ in server.listeners}, {"echo"})
 
     def test_an_oversized_quotes_file_is_refused_at_start(self):
