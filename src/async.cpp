@@ -16,10 +16,6 @@ bool finished(const Result<T>& result) noexcept {
   return result.ok() || !would_block(result.error());
 }
 
-std::error_code closed_error() noexcept {
-  return std::make_error_code(std::errc::operation_canceled);
-}
-
 }  // namespace
 
 AsyncSocket::AsyncSocket(EventLoop& loop, Socket socket)
@@ -48,8 +44,14 @@ void AsyncSocket::close() noexcept {
   socket_.close();
 }
 
-std::error_code IoOperation::interrupted() const noexcept {
-  if (io_ == nullptr) return closed_error();
+void IoOperation::refuse(bool busy) noexcept {
+  cancelled_ =
+      busy ? std::make_error_code(std::errc::device_or_resource_busy) : detail::cancelled_error();
+}
+
+std::error_code IoOperation::interrupted() noexcept {
+  if (slot_ != nullptr) slot_->unpark(this);
+  if (io_ == nullptr) return detail::cancelled_error();
   return cancelled_;
 }
 
@@ -196,12 +198,22 @@ Result<std::size_t> SendTo::await_resume() noexcept {
   return result_;
 }
 
+bool Sleep::await_ready() noexcept {
+  if (slot_ != nullptr && slot_->cancelled()) {
+    cancelled_ = detail::cancelled_error();
+    return true;
+  }
+  return duration_.count() <= 0;
+}
+
 void Sleep::await_suspend(std::coroutine_handle<> h) {
   handle_ = h;
   loop_->arm(*this, deadline_after(duration_));
+  if (slot_ != nullptr) slot_->park(*this);
 }
 
 std::error_code Sleep::await_resume() noexcept {
+  if (slot_ != nullptr) slot_->unpark(this);
   return cancelled_;
 }
 

@@ -1,5 +1,6 @@
 #include "sockit/event_loop.hpp"
 
+#include <cassert>
 #include <cerrno>
 #include <climits>
 #include <iostream>
@@ -78,9 +79,22 @@ bool EventLoop::in_loop_thread() const noexcept {
   return owner_.load(std::memory_order_acquire) == std::this_thread::get_id();
 }
 
+void EventLoop::assert_owner() const noexcept {
+  assert(!running_.load(std::memory_order_acquire) || in_loop_thread());
+}
+
 void EventLoop::run() {
   owner_.store(std::this_thread::get_id(), std::memory_order_release);
-  EventLoop* const previous = std::exchange(current_loop, this);
+  running_.store(true, std::memory_order_release);
+  // Also when epoll_wait throws: another thread may then tear the loop's users down.
+  struct Running {
+    EventLoop& loop;
+    EventLoop* previous = std::exchange(current_loop, &loop);
+    ~Running() {
+      loop.running_.store(false, std::memory_order_release);
+      current_loop = previous;
+    }
+  } running{*this};
   epoll_event events[kMaxEvents];
   while (!stopped()) {
     run_ready();
@@ -98,7 +112,6 @@ void EventLoop::run() {
     retired_.clear();
   }
   run_ready();
-  current_loop = previous;
   stop_requested_.store(false, std::memory_order_release);
 }
 
@@ -124,10 +137,12 @@ void EventLoop::run_in_loop(std::function<void()> fn) {
 }
 
 void EventLoop::schedule(std::coroutine_handle<> handle) {
+  assert_owner();
   ready_.push_back(handle);
 }
 
 void EventLoop::defer(std::coroutine_handle<> handle) {
+  assert_owner();
   deferred_.push_back(handle);
 }
 
@@ -184,6 +199,7 @@ void EventLoop::dispatch(const epoll_event& event) {
 }
 
 IoHandle* EventLoop::add(int fd) {
+  assert_owner();
   std::unique_ptr<IoHandle> handle;
   if (free_handles_.empty()) {
     handle = std::make_unique<IoHandle>();
@@ -198,6 +214,7 @@ IoHandle* EventLoop::add(int fd) {
 }
 
 void EventLoop::remove(IoHandle* handle) noexcept {
+  assert_owner();
   sys::epoll_remove(epoll_.get(), handle->fd);
   const auto cancelled = std::make_error_code(std::errc::operation_canceled);
   if (handle->reader) cancel(*handle->reader, cancelled);
@@ -208,6 +225,7 @@ void EventLoop::remove(IoHandle* handle) noexcept {
 
 void EventLoop::park(IoHandle* handle, bool writer, IoWaiter& waiter,
                      std::coroutine_handle<> h) noexcept {
+  assert_owner();
   waiter.handle_ = h;
   waiter.parked_on_ = handle;
   waiter.is_writer_ = writer;
@@ -215,6 +233,7 @@ void EventLoop::park(IoHandle* handle, bool writer, IoWaiter& waiter,
 }
 
 void EventLoop::cancel(IoWaiter& waiter, std::error_code reason) noexcept {
+  assert_owner();
   IoHandle* handle = std::exchange(waiter.parked_on_, nullptr);
   if (!handle) return;
   (waiter.is_writer_ ? handle->writer : handle->reader) = nullptr;
@@ -267,6 +286,7 @@ void EventLoop::remove_timer_at(std::size_t index) noexcept {
 }
 
 void EventLoop::arm(TimerNode& timer, SteadyClock::time_point deadline) {
+  assert_owner();
   disarm(timer);
   timer.deadline_ = deadline;
   timer.sequence_ = timer_sequence_++;
@@ -297,6 +317,7 @@ int EventLoop::next_timeout_ms() const noexcept {
 }
 
 std::uint64_t EventLoop::call_later(std::chrono::duration<double> delay, std::function<void()> fn) {
+  assert_owner();
   const std::uint64_t id = next_callback_id_++;
   auto timer = std::make_unique<CallbackTimer>(*this, id, std::move(fn));
   arm(*timer, deadline_after(delay));

@@ -11,7 +11,12 @@
 // the syscall and parks on the loop only on EAGAIN. Results come back as Result<...>, never
 // as exceptions, so a server handles a failed connection without throwing. close() (or the
 // destructor) wakes parked operations with errc::operation_canceled; with_timeout fails
-// them with errc::timed_out.
+// them with errc::timed_out, with_cancel (cancel.hpp) and a TaskGroup's cancel with
+// errc::operation_canceled.
+//
+// One read and one write may wait on a socket at a time: a second read (accept, receive,
+// wait_readable) started while one is parked fails at once with
+// errc::device_or_resource_busy, and the first goes on waiting; the same for writes.
 #pragma once
 
 #include <sys/uio.h>
@@ -23,6 +28,7 @@
 #include <span>
 #include <string_view>
 
+#include "sockit/cancel.hpp"
 #include "sockit/deadline.hpp"
 #include "sockit/endpoint.hpp"
 #include "sockit/error.hpp"
@@ -64,25 +70,46 @@ class IoOperation : public IoWaiter {
  public:
   IoOperation(const AsyncSocket& socket, bool writer) noexcept
       : loop_(&socket.loop()), io_(socket.io()), fd_(socket.fileno()), writer_(writer) {}
+  // GCC moves an awaiter returned by await_transform into the frame: the slot moves along.
   IoOperation(IoOperation&& other) noexcept
-      : IoWaiter(), loop_(other.loop_), io_(other.io_), fd_(other.fd_), writer_(other.writer_) {}
+      : IoWaiter(),
+        loop_(other.loop_),
+        io_(other.io_),
+        slot_(other.slot_),
+        fd_(other.fd_),
+        writer_(other.writer_) {}
 
-  bool await_ready() noexcept { return io_ == nullptr || attempt(); }
-  void await_suspend(std::coroutine_handle<> h) noexcept { loop_->park(io_, writer_, *this, h); }
+  bool await_ready() noexcept { return io_ == nullptr || refused() || attempt(); }
+  void await_suspend(std::coroutine_handle<> h) noexcept {
+    loop_->park(io_, writer_, *this, h);
+    if (slot_ != nullptr) slot_->park(*this);
+  }
   // Fails the parked operation with reason and resumes it on a later turn.
   void cancel(std::error_code reason) noexcept { loop_->cancel(*this, reason); }
   EventLoop& loop() const noexcept { return *loop_; }
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept { slot_ = slot; }
 
  protected:
-  // The error that ended the wait early (cancelled, timed out, closed), or none.
-  std::error_code interrupted() const noexcept;
+  // Whether the operation fails before its syscall: its task was cancelled, or another
+  // operation of its direction is parked on the socket (which then keeps waiting).
+  bool refused() noexcept {
+    const IoWaiter* parked = writer_ ? io_->writer : io_->reader;
+    if (parked == nullptr && (slot_ == nullptr || !slot_->cancelled())) return false;
+    refuse(parked != nullptr);
+    return true;
+  }
+  // The error that ended the wait early (refused, cancelled, timed out, closed), or none.
+  std::error_code interrupted() noexcept;
   bool closed() const noexcept { return io_ == nullptr; }
   bool hangup_seen() const noexcept { return io_ != nullptr && io_->hangup; }
   int fd() const noexcept { return fd_; }
 
  private:
+  void refuse(bool busy) noexcept;
+
   EventLoop* loop_;
   IoHandle* io_;
+  detail::CancelSlot* slot_ = nullptr;
   int fd_;
   bool writer_;
 };
@@ -105,7 +132,7 @@ class ReadSome final : public IoOperation {
 class WaitReadable final : public IoOperation {
  public:
   explicit WaitReadable(const AsyncSocket& socket) noexcept : IoOperation(socket, false) {}
-  bool await_ready() const noexcept { return closed(); }
+  bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
   std::error_code await_resume() noexcept { return interrupted(); }
 };
@@ -115,7 +142,7 @@ class WaitReadable final : public IoOperation {
 class WaitWritable final : public IoOperation {
  public:
   explicit WaitWritable(const AsyncSocket& socket) noexcept : IoOperation(socket, true) {}
-  bool await_ready() const noexcept { return closed(); }
+  bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
   std::error_code await_resume() noexcept { return interrupted(); }
 };
@@ -299,14 +326,16 @@ class Sleep final : public TimerNode {
  public:
   Sleep(EventLoop& loop, std::chrono::duration<double> duration) noexcept
       : loop_(&loop), duration_(duration) {}
-  Sleep(Sleep&& other) noexcept : TimerNode(), loop_(other.loop_), duration_(other.duration_) {}
+  Sleep(Sleep&& other) noexcept
+      : TimerNode(), loop_(other.loop_), duration_(other.duration_), slot_(other.slot_) {}
   ~Sleep() override { loop_->disarm(*this); }
 
-  bool await_ready() const noexcept { return duration_.count() <= 0; }
+  bool await_ready() noexcept;
   void await_suspend(std::coroutine_handle<> h);
   std::error_code await_resume() noexcept;
   void cancel(std::error_code reason) noexcept;
   EventLoop& loop() const noexcept { return *loop_; }
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept { slot_ = slot; }
 
  private:
   void fire() noexcept override { loop_->schedule(handle_); }
@@ -315,6 +344,7 @@ class Sleep final : public TimerNode {
   std::chrono::duration<double> duration_;
   std::coroutine_handle<> handle_;
   std::error_code cancelled_;
+  detail::CancelSlot* slot_ = nullptr;
 };
 
 inline Sleep sleep(EventLoop& loop, std::chrono::duration<double> duration) noexcept {
@@ -358,6 +388,11 @@ class Timed final : public TimerNode {
     operation_.loop().disarm(*this);
     return operation_.await_resume();
   }
+  EventLoop& loop() const noexcept { return operation_.loop(); }
+  void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept {
+    if constexpr (requires { operation_.set_cancel_slot(slot); }) operation_.set_cancel_slot(slot);
+  }
 
  private:
   void fire() noexcept override { operation_.cancel(std::make_error_code(std::errc::timed_out)); }
@@ -369,6 +404,50 @@ class Timed final : public TimerNode {
 template <class Operation>
 Timed<Operation> with_timeout(std::chrono::duration<double> limit, Operation operation) {
   return Timed<Operation>(limit, std::move(operation));
+}
+
+// Lets token cancel an operation (any awaiter above, or one wrapped in with_timeout): it
+// fails with errc::operation_canceled if the token's source is cancelled while it waits, and
+// at once if the source was cancelled before. Composes both ways with with_timeout.
+template <class Operation>
+class Cancellable final : public detail::CancelLink {
+ public:
+  Cancellable(CancelToken token, Operation&& operation)
+      : token_(token), operation_(std::move(operation)) {}
+  Cancellable(Cancellable&& other) noexcept
+      : detail::CancelLink(), token_(other.token_), operation_(std::move(other.operation_)) {}
+
+  bool await_ready() noexcept {
+    refused_ = token_.cancelled();
+    return refused_ || operation_.await_ready();
+  }
+  void await_suspend(std::coroutine_handle<> h) {
+    operation_.await_suspend(h);
+    if (token_.source() != nullptr) link(token_.source());
+  }
+  auto await_resume() noexcept {
+    unlink();
+    using Outcome = decltype(operation_.await_resume());
+    if (refused_) return Outcome(detail::cancelled_error());
+    return operation_.await_resume();
+  }
+  EventLoop& loop() const noexcept { return operation_.loop(); }
+  void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept {
+    if constexpr (requires { operation_.set_cancel_slot(slot); }) operation_.set_cancel_slot(slot);
+  }
+
+ private:
+  void cancel_parked() noexcept override { operation_.cancel(detail::cancelled_error()); }
+
+  CancelToken token_;
+  Operation operation_;
+  bool refused_ = false;
+};
+
+template <class Operation>
+Cancellable<Operation> with_cancel(CancelToken token, Operation operation) {
+  return Cancellable<Operation>(token, std::move(operation));
 }
 
 // A stream connected to the first endpoint of address that accepts, trying each in order;

@@ -97,7 +97,9 @@ class EventLoop {
   // The loop running on this thread, or nullptr.
   static EventLoop* current() noexcept;
 
-  // Runs until stop(); call from the thread that owns the loop.
+  // Runs until stop(). While it runs, only its thread may use the loop (except post(),
+  // stop() and in_loop_thread()); debug builds assert that in the methods below. While it
+  // does not run, one thread at a time may set it up (add sockets, arm timers, spawn).
   void run();
   // Thread-safe: run() returns after the current turn.
   void stop() noexcept;
@@ -147,6 +149,8 @@ class EventLoop {
   void task_finished() noexcept { --live_tasks_; }
 
  private:
+  // Debug builds: the calling thread may use the loop (see run()).
+  void assert_owner() const noexcept;
   class CallbackTimer;
 
   void run_ready();
@@ -167,6 +171,7 @@ class EventLoop {
   std::function<void(std::exception_ptr)> error_handler_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::thread::id> owner_{};
+  std::atomic<bool> running_{false};
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

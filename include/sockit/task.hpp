@@ -4,6 +4,9 @@
 //   Task<std::size_t> count(Stream& s);
 //   Task<> handle(Stream s) { auto n = co_await count(s); ... }
 //   spawn(loop, handle(std::move(stream)));  // detached; a failure reaches loop.report()
+//
+// A task passes its cancellation slot (cancel.hpp) to everything it awaits, so that a
+// TaskGroup's cancel reaches the operation its task, or a task that task awaits, waits on.
 #pragma once
 
 #include <coroutine>
@@ -14,14 +17,27 @@
 #include <utility>
 #include <variant>
 
+#include "sockit/cancel.hpp"
 #include "sockit/event_loop.hpp"
 
 namespace sockit {
 
 template <class T = void>
 class Task;
+class TaskGroup;
 
 namespace detail {
+
+// A task spawned in a TaskGroup: its place in the group's list and its chain's slot.
+struct GroupMember {
+  CancelSlot slot;
+  TaskGroup* group = nullptr;
+  GroupMember* prev = nullptr;
+  GroupMember* next = nullptr;
+};
+
+// Takes a task that has ended out of its group (task_group.cpp).
+void leave_group(GroupMember& member) noexcept;
 
 // At the end of a task: hand control to the awaiter, or, for a spawned task that nobody
 // awaits, report its failure and free its frame.
@@ -32,6 +48,7 @@ struct FinalAwaiter {
     auto& promise = done.promise();
     if (EventLoop* loop = promise.detached_on) {
       const std::exception_ptr error = promise.error;
+      if (promise.member.group != nullptr) leave_group(promise.member);
       done.destroy();
       if (error) loop->report(error);
       loop->task_finished();
@@ -42,14 +59,38 @@ struct FinalAwaiter {
   void await_resume() const noexcept {}
 };
 
+// An awaiter named by the awaiting code (co_await op; with op an lvalue), awaited in place:
+// GCC would otherwise await a copy of what await_transform returns.
+template <class Awaiter>
+struct AwaitRef {
+  Awaiter* awaiter;
+  bool await_ready() { return awaiter->await_ready(); }
+  decltype(auto) await_suspend(std::coroutine_handle<> h) { return awaiter->await_suspend(h); }
+  decltype(auto) await_resume() { return awaiter->await_resume(); }
+};
+
 struct PromiseBase {
   std::coroutine_handle<> continuation;
   std::exception_ptr error;
   EventLoop* detached_on = nullptr;  // set by spawn()
+  CancelSlot* slot = nullptr;        // the chain's, handed down from the awaiting task
+  GroupMember member;                // used when spawned in a TaskGroup
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept { error = std::current_exception(); }
+
+  template <class Awaitable>
+  decltype(auto) await_transform(Awaitable&& awaitable) noexcept {
+    if constexpr (requires { awaitable.set_cancel_slot(slot); }) {
+      if (slot != nullptr) awaitable.set_cancel_slot(slot);
+    }
+    if constexpr (std::is_lvalue_reference_v<Awaitable> && requires { awaitable.await_ready(); }) {
+      return AwaitRef<std::remove_reference_t<Awaitable>>{&awaitable};
+    } else {
+      return std::forward<Awaitable>(awaitable);
+    }
+  }
 };
 
 template <class T>
@@ -101,6 +142,8 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return static_cast<bool>(handle_); }
   // Gives up the coroutine without destroying it.
   Handle release() noexcept { return std::exchange(handle_, {}); }
+  // The awaiting task's slot: a cancel reaches what this task waits on too.
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept { handle_.promise().slot = slot; }
 
   auto operator co_await() && noexcept {
     struct Awaiter {
