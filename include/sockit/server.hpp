@@ -16,9 +16,9 @@
 //           continue;
 //         }
 //         if (*received == 0) co_return;  // the peer closed
-//         auto sent = co_await connection.send(
+//         auto sent = co_await connection.send(  // counted, bounded by the send timeout
 //             connection.stream().write_all({scratch().data(), *received}));
-//         if (!sent) co_return;  // includes the send timeout
+//         if (!sent) co_return;
 //       }
 //     }
 //   };
@@ -117,14 +117,19 @@ class RequestWait {
 // A write (WriteAll, SendFile: anything with progress()) bounded by the send timeout: it fails
 // with timed_out once it has made no progress for that long. The timer is armed only when the
 // write parks, and re-armed when it fires after progress, so a write that never waits costs
-// no timer work.
+// no timer work. A wait without progress() (WaitWritable, for a writer that sends between
+// waits itself) fails once it has waited that long.
+// What it got out is added to counter (the connection's bytes out) when it ends.
 template <class Operation>
 class SendWait final : public TimerNode {
  public:
-  SendWait(std::chrono::duration<double> limit, Operation&& operation)
-      : limit_(limit), operation_(std::move(operation)) {}
+  SendWait(std::chrono::duration<double> limit, std::uint64_t& counter, Operation&& operation)
+      : limit_(limit), counter_(&counter), operation_(std::move(operation)) {}
   SendWait(SendWait&& other) noexcept
-      : TimerNode(), limit_(other.limit_), operation_(std::move(other.operation_)) {}
+      : TimerNode(),
+        limit_(other.limit_),
+        counter_(other.counter_),
+        operation_(std::move(other.operation_)) {}
   ~SendWait() override { operation_.loop().disarm(*this); }
 
   bool await_ready() noexcept { return operation_.await_ready(); }
@@ -134,19 +139,28 @@ class SendWait final : public TimerNode {
   }
   auto await_resume() noexcept {
     operation_.loop().disarm(*this);
+    *counter_ += progress();
     return operation_.await_resume();
   }
   // What the write got out before it ended, also when it failed.
-  std::uint64_t progress() const noexcept { return operation_.progress(); }
+  std::uint64_t progress() const noexcept {
+    if constexpr (requires { operation_.progress(); }) {
+      return operation_.progress();
+    } else {
+      return 0;
+    }
+  }
+  void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
+  EventLoop& loop() const noexcept { return operation_.loop(); }
 
  private:
   void arm() {
     if (limit_.count() <= 0) return;
-    seen_ = operation_.progress();
+    seen_ = progress();
     operation_.loop().arm(*this, deadline_after(limit_));
   }
   void fire() noexcept override {
-    if (operation_.progress() != seen_) {
+    if (progress() != seen_) {
       arm();
       return;
     }
@@ -154,6 +168,7 @@ class SendWait final : public TimerNode {
   }
 
   std::chrono::duration<double> limit_;
+  std::uint64_t* counter_;
   Operation operation_;
   std::uint64_t seen_ = 0;
 };
@@ -189,10 +204,10 @@ class Connection {
   // end of the stream, or when the connection failed; nullopt when nothing has, so wait
   // (wait_for_request()) and read again.
   std::optional<std::size_t> read(std::span<char> buffer) noexcept;
-  // Bounds a write of this connection's stream by the send timeout (see SendWait). Count what
-  // it sent with count_out, from its result or, when it failed, from its progress().
+  // Bounds a write of this connection's stream by the send timeout (see SendWait), and counts
+  // what it sent, also when it failed.
   template <class Operation>
-  SendWait<Operation> send(Operation operation) const;
+  SendWait<Operation> send(Operation operation);
   // The peer has said it sends nothing more (HTTP's "Connection: close" after a request read
   // in full): the connection may close at once, without the graceful close's wait for the
   // peer's FIN, since no unread input can turn the close into a reset.
@@ -391,8 +406,8 @@ inline std::optional<std::size_t> Connection::read(std::span<char> buffer) noexc
 }
 
 template <class Operation>
-SendWait<Operation> Connection::send(Operation operation) const {
-  return SendWait<Operation>(service_.limits().send_timeout, std::move(operation));
+SendWait<Operation> Connection::send(Operation operation) {
+  return SendWait<Operation>(service_.limits().send_timeout, bytes_out_, std::move(operation));
 }
 
 }  // namespace sockit

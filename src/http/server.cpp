@@ -212,12 +212,12 @@ bool FileService::send_head(Exchange& exchange, Connection& connection) {
   auto sent = connection.stream().socket().try_send(reply.data, reply.file ? MSG_MORE : 0);
   if (!sent) return would_block(sent.error());
   exchange.sent = *sent;
+  connection.count_out(*sent);
   return true;
 }
 
 FileService::After FileService::finish(Exchange& exchange, Connection& connection, bool sent) {
   Reply& reply = exchange.reply;
-  connection.count_out(exchange.sent);
   if (!exchange.log_line.empty()) {
     // The body bytes that went out: all of them, or what an aborted or stalled reply got out.
     const std::uint64_t planned = reply.data.size() + (reply.file ? reply.length : 0);

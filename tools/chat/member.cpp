@@ -507,10 +507,17 @@ void Member::evict() {
 
 Task<> Member::write_later() {
   while (flush() && head_ < queue_.size()) {
-    WaitWritable wait = connection_.stream().wait_writable();
+    // Bounded by the send timeout: a member that takes nothing for that long is cut off.
+    auto wait = connection_.send(connection_.stream().wait_writable());
     writer_wait_ = &wait;
     const auto error = co_await wait;
     writer_wait_ = nullptr;
+    if (error == std::errc::timed_out) {
+      closing_ = true;
+      reason_ = "not reading";
+      release_queue();
+      (void)connection_.stream().shutdown(Shut::rdwr);  // wakes the reader, as evict() does
+    }
     if (error) break;
   }
   writing_ = false;

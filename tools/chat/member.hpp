@@ -120,10 +120,10 @@ class Member {
   double tokens_ = 0;
   SteadyClock::time_point refilled_;
   std::string reason_;
-  WaitWritable* writer_wait_ = nullptr;  // the writer task's parked wait
-  std::coroutine_handle<> leaving_;      // leave(), waiting for the writer task
-  bool writing_ = false;                 // a writer task runs
-  bool skipping_ = false;                // dropping the rest of a line that was too long
+  SendWait<WaitWritable>* writer_wait_ = nullptr;  // the writer task's parked wait
+  std::coroutine_handle<> leaving_;                // leave(), waiting for the writer task
+  bool writing_ = false;                           // a writer task runs
+  bool skipping_ = false;                          // dropping the rest of a line that was too long
   bool closing_ = false;
   bool evicted_ = false;
 

@@ -30,8 +30,7 @@ std::string format_daytime(std::chrono::system_clock::time_point when, DaytimeFo
 
 Task<> DaytimeService::serve(Connection& connection) {
   const std::string text = format_daytime(std::chrono::system_clock::now(), format_);
-  auto sent = co_await with_timeout(limits().idle_timeout, connection.stream().write_all(text));
-  if (sent) connection.count_out(*sent);
+  co_await connection.send(connection.stream().write_all(text));
 }
 
 std::string_view DaytimeService::reply(std::string_view /*request*/, std::span<char> out) {

@@ -28,10 +28,7 @@ Task<> EchoService::serve(Connection& connection) {
       // Back-pressure: keep this one chunk and read nothing more until the peer has taken
       // it, so a client that stops reading costs one chunk, never unbounded memory.
       pending.assign(data.substr(done));
-      auto flush = connection.send(connection.stream().write_all(pending));
-      const auto flushed = co_await flush;
-      connection.count_out(flush.progress());
-      if (!flushed) co_return;
+      if (!co_await connection.send(connection.stream().write_all(pending))) co_return;
       // The capacity stays while the peer keeps sending: a streaming connection reuses it.
       pending.clear();
     }

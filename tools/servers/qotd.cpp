@@ -107,8 +107,7 @@ const std::string& QotdService::pick() {
 }
 
 Task<> QotdService::serve(Connection& connection) {
-  auto sent = co_await with_timeout(limits().idle_timeout, connection.stream().write_all(pick()));
-  if (sent) connection.count_out(*sent);
+  co_await connection.send(connection.stream().write_all(pick()));
 }
 
 std::string_view QotdService::reply(std::string_view /*request*/, std::span<char> /*out*/) {
