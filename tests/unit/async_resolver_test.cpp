@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "async_support.hpp"
 #include "sockit/async.hpp"
 #include "sockit/async_resolver.hpp"
 #include "sockit/task_group.hpp"
@@ -19,27 +20,10 @@ namespace sockit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::run_task;
 
 const auto kCanceled = std::make_error_code(std::errc::operation_canceled);
 const auto kTimedOut = std::make_error_code(std::errc::timed_out);
-
-// Runs body on loop until it ends; fails the test instead of hanging after limit.
-void run_task(EventLoop& loop, Task<> body, std::chrono::duration<double> limit = 10s) {
-  bool ended = false;
-  auto wrapper = [&loop, &ended](Task<> inner) -> Task<> {
-    co_await std::move(inner);
-    ended = true;
-    loop.stop();
-  };
-  const auto guard = loop.call_later(limit, [&loop] {
-    ADD_FAILURE() << "task still running after the test's time limit";
-    loop.stop();
-  });
-  spawn(loop, wrapper(std::move(body)));
-  loop.run();
-  loop.cancel(guard);
-  EXPECT_TRUE(ended);
-}
 
 bool has(const std::vector<Endpoint>& endpoints, const std::string& host) {
   for (const auto& endpoint : endpoints) {
@@ -215,19 +199,23 @@ TEST(Connect, ANameConnectsToTheAddressThatListens) {
   EXPECT_EQ((*got)->socket().getpeername().port(), port);
 }
 
-TEST(Connect, AnAttemptThatHangsIsOvertakenByTheNext) {
-  EventLoop loop;
-  Blackhole hole;
-  auto listener = listen(loop, Endpoint::loopback(Family::inet, 0));
-  const Endpoint open = listener.socket().getsockname();
-  std::optional<Result<Stream>> got;
-  auto body = [&]() -> Task<> {
-    std::vector<Endpoint> endpoints{hole.endpoint(), open};
-    got = co_await connect(loop, std::move(endpoints), 5s);
-  };
-  run_task(loop, body());
-  ASSERT_TRUE(got && got->ok()) << (got ? got->error().message() : "");
-  EXPECT_EQ((*got)->socket().getpeername(), open);
+TEST(Connect, AnAttemptThatHangsIsOvertakenByTheNextAndClosed) {
+  const std::size_t before = test::open_fds();
+  {
+    EventLoop loop;
+    Blackhole hole;
+    auto listener = listen(loop, Endpoint::loopback(Family::inet, 0));
+    const Endpoint open = listener.socket().getsockname();
+    std::optional<Result<Stream>> got;
+    auto body = [&]() -> Task<> {
+      std::vector<Endpoint> endpoints{hole.endpoint(), open};
+      got = co_await connect(loop, std::move(endpoints), 5s);
+    };
+    run_task(loop, body());
+    ASSERT_TRUE(got && got->ok()) << (got ? got->error().message() : "");
+    EXPECT_EQ((*got)->socket().getpeername(), open);
+  }
+  EXPECT_EQ(test::open_fds(), before);
 }
 
 TEST(Connect, TheTimeoutBoundsEveryAttemptTogether) {

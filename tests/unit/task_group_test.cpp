@@ -1,6 +1,5 @@
 // TaskGroup, cancellation tokens and the one-waiter-per-direction rule, over real sockets
 // (socket pairs and loopback listeners). Part of async_tests, so it also runs under TSan.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "async_support.hpp"
 #include "sockit/async.hpp"
 #include "sockit/cancel.hpp"
 #include "sockit/task_group.hpp"
@@ -19,43 +19,12 @@ namespace sockit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::open_fds;
+using test::run_task;
+using test::stream_pair;
 
 constexpr auto kForever = std::chrono::hours(1);
 const auto kCanceled = std::make_error_code(std::errc::operation_canceled);
-
-// Runs body on loop until it ends; fails the test instead of hanging if it has not ended
-// within limit.
-void run_task(EventLoop& loop, Task<> body, std::chrono::duration<double> limit = 10s) {
-  bool ended = false;
-  auto wrapper = [&loop, &ended](Task<> inner) -> Task<> {
-    co_await std::move(inner);
-    ended = true;
-    loop.stop();
-  };
-  const auto guard = loop.call_later(limit, [&loop] {
-    ADD_FAILURE() << "task still running after the test's time limit";
-    loop.stop();
-  });
-  spawn(loop, wrapper(std::move(body)));
-  loop.run();
-  loop.cancel(guard);
-  EXPECT_TRUE(ended);
-}
-
-std::pair<Stream, Stream> stream_pair(EventLoop& loop) {
-  auto [a, b] = Socket::socketpair(Family::local, Type::stream);
-  return {Stream(loop, std::move(a)), Stream(loop, std::move(b))};
-}
-
-std::size_t open_fds() {
-  std::size_t count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return 0;
-  while (readdir(dir) != nullptr)
-    ++count;
-  closedir(dir);
-  return count;
-}
 
 TEST(TaskGroup, JoinResumesOnceTheLastTaskHasEnded) {
   EventLoop loop;
