@@ -7,7 +7,7 @@
 // await with that Result's error and lets the function's eventual result go: nothing calls
 // back into a frame that has moved on, and a function still queued never runs. A running
 // function cannot be stopped; it finishes on its thread. An exception it throws is rethrown
-// at the co_await.
+// at the co_await. The loop must outlive the await: the answer is posted to it.
 //
 // The threads (at most four, started when work waits, shared by every loop of the process)
 // live until the process ends, so a function still blocked then does not hold up exit.

@@ -93,26 +93,35 @@ TEST(Resolve, ACancelledLookupEndsAtOnceAndItsAnswerIsDropped) {
   EXPECT_EQ(found->error(), kCanceled);
 }
 
-TEST(ToThread, ATimeoutEndsTheWaitAndTheLateResultIsDropped) {
+TEST(ToThread, AWaitEndedWhileTheFunctionRunsDropsItsLateResult) {
   EventLoop loop;
   std::promise<void> gate;
   auto opened = gate.get_future().share();
+  std::atomic<bool> started{false};
   std::atomic<bool> finished{false};
+  CancelSource source;
   std::optional<Result<int>> got;
   auto body = [&]() -> Task<> {
-    got = co_await with_timeout(20ms, to_thread(loop, [opened, &finished] {
-                                  opened.wait();
-                                  finished = true;
-                                  return Result<int>(42);
-                                }));
+    auto cancel_once_started = [&]() -> Task<> {
+      for (int i = 0; i < 5000 && !started; ++i)
+        co_await sleep(loop, 1ms);
+      source.cancel();
+    };
+    spawn(loop, cancel_once_started());
+    got = co_await with_cancel(source.token(), to_thread(loop, [opened, &started, &finished] {
+                                 started = true;
+                                 opened.wait();
+                                 finished = true;
+                                 return Result<int>(42);
+                               }));
     gate.set_value();
-    for (int i = 0; i < 500 && !finished; ++i)
+    for (int i = 0; i < 5000 && !finished; ++i)
       co_await sleep(loop, 1ms);
     co_await sleep(loop, 10ms);  // its answer, posted to the loop, finds nobody waiting
   };
   run_task(loop, body());
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->error(), kTimedOut);
+  EXPECT_EQ(got->error(), kCanceled);
   EXPECT_TRUE(finished);
 }
 
@@ -141,6 +150,38 @@ TEST(ToThread, DeliversTheResultAndComposesWithCancel) {
   run_task(loop, body());
   EXPECT_EQ(value, 7);
   EXPECT_EQ(outcomes, std::vector<std::error_code>{kCanceled});
+}
+
+TEST(ToThread, AFunctionStillQueuedWhenItsWaitEndsNeverRuns) {
+  EventLoop loop;
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  std::atomic<int> blocked_done{0};
+  std::atomic<bool> queued_ran{false};
+  auto body = [&]() -> Task<> {
+    TaskGroup blockers(loop);
+    auto block = [&]() -> Task<> {
+      auto done = co_await to_thread(loop, [opened, &blocked_done] {
+        opened.wait();
+        ++blocked_done;
+        return Result<int>(0);
+      });
+      EXPECT_TRUE(done.ok());
+    };
+    for (int i = 0; i < 4; ++i)  // every worker thread busy
+      blockers.spawn(block());
+    auto queued = co_await with_timeout(10ms, to_thread(loop, [&queued_ran] {
+                                          queued_ran = true;
+                                          return Result<int>(0);
+                                        }));
+    EXPECT_EQ(queued.error(), kTimedOut);
+    gate.set_value();
+    co_await blockers.join();
+    co_await sleep(loop, 20ms);  // a worker now free would run the queued function by now
+  };
+  run_task(loop, body());
+  EXPECT_EQ(blocked_done, 4);
+  EXPECT_FALSE(queued_ran);
 }
 
 // A listener whose accept queue is full: Linux drops further SYNs, so a connect to it
