@@ -28,8 +28,12 @@ const auto kCanceled = std::make_error_code(std::errc::operation_canceled);
 
 TEST(TaskGroup, JoinResumesOnceTheLastTaskHasEnded) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
-  auto [c, d] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
+  auto c_d = stream_pair(loop);
+  Stream& c = c_d.first;
+  Stream& d = c_d.second;
   std::vector<std::string> events;
   auto reader = [&events](Stream& s, std::string name) -> Task<> {
     char buffer[8];
@@ -94,9 +98,13 @@ Task<> expect_error(Task<std::error_code> operation, std::error_code expected, i
 
 TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
-  auto [idle, idle_peer] = stream_pair(loop);
-  auto [full, unread] = stream_pair(loop);  // nobody reads unread: full's buffer fills
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
+  auto idle_pair = stream_pair(loop);
+  Stream& idle = idle_pair.first;
+  auto full_pair = stream_pair(loop);  // nobody reads the other end: full's buffer fills
+  Stream& full = full_pair.first;
   auto listener = listen(loop, Endpoint::loopback(Family::inet, 0));
   int ended = 0;
   const std::string big(8 << 20, 'x');  // more than the socket buffers hold
@@ -145,7 +153,9 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
 
 TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   ASSERT_TRUE(b.socket().try_send("ping").ok());
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
@@ -170,7 +180,8 @@ TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
 
 TEST(TaskGroup, CancelReachesTheTasksOfAGroupItsTaskJoins) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
     char buffer[8];
@@ -224,7 +235,8 @@ TEST(TaskGroup, AFailingTaskReachesReportAndTheOthersGoOn) {
 
 TEST(TaskGroup, DestroyingAGroupWithLiveTasksCancelsThemAndTheyEndOnTheirOwn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
     char buffer[8];
@@ -294,7 +306,9 @@ TEST(TaskGroup, ManyConnectionsCancelledTogetherLeakNoDescriptor) {
 
 TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   CancelSource source;
   std::vector<std::error_code> outcomes;
   auto body = [&]() -> Task<> {
@@ -335,7 +349,9 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
 
 TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   auto body = [&]() -> Task<> {
     auto source = std::make_unique<CancelSource>();
     auto drop_source_then_write = [&]() -> Task<> {
@@ -353,7 +369,9 @@ TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
 
 TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   std::string first;
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
@@ -376,7 +394,9 @@ TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
 
 TEST(Streams, ASecondWriteWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   const std::string big(8 << 20, 'x');
   std::size_t received = 0;
   auto body = [&]() -> Task<> {
