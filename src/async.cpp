@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <vector>
 
+#include "sockit/async_resolver.hpp"
+#include "sockit/task_group.hpp"
 #include "sys/event.hpp"
 #include "sys/file.hpp"
 #include "sys/sys.hpp"
@@ -235,22 +239,115 @@ Task<Result<std::size_t>> Stream::read_exactly(std::span<char> buffer) {
   co_return total;
 }
 
+namespace {
+
+// RFC 8305 section 4: the families take turns, the resolver's first family first.
+std::vector<Endpoint> interleave_families(std::vector<Endpoint> endpoints) {
+  if (endpoints.empty()) return endpoints;
+  const Family lead = endpoints.front().family();
+  std::vector<Endpoint> first;
+  std::vector<Endpoint> other;
+  for (auto& endpoint : endpoints)
+    (endpoint.family() == lead ? first : other).push_back(std::move(endpoint));
+  endpoints.clear();
+  for (std::size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
+    if (i < first.size()) endpoints.push_back(std::move(first[i]));
+    if (i < other.size()) endpoints.push_back(std::move(other[i]));
+  }
+  return endpoints;
+}
+
+// The attempts of one connect(): the first stream to connect wins.
+struct Race {
+  explicit Race(EventLoop& loop) noexcept : attempts(loop) {}
+
+  // An attempt has ended: the wait of connect(), if any, ends too.
+  void ended(std::error_code failure) noexcept {
+    if (failure && failure != std::errc::operation_canceled) last_failure = failure;
+    ++ends;
+    if (news != nullptr) news->cancel();
+  }
+
+  std::optional<Stream> winner;
+  std::error_code last_failure;
+  std::size_t ends = 0;
+  CancelSource* news = nullptr;
+  TaskGroup attempts;
+};
+
+Result<Stream> open_stream(EventLoop& loop, Family family) noexcept {
+  auto socket = Socket::try_create_nonblocking(family, Type::stream);
+  if (!socket) return socket.error();
+  try {
+    return Stream(loop, std::move(*socket));
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+}
+
+Task<> attempt(EventLoop& loop, Race& race, const Endpoint& endpoint) {
+  auto stream = open_stream(loop, endpoint.family());
+  if (!stream) co_return race.ended(stream.error());
+  if (auto failed = co_await stream->connect(endpoint)) co_return race.ended(failed);
+  if (!race.winner) {
+    race.winner.emplace(std::move(*stream));
+    race.attempts.cancel();
+  }
+  race.ended({});
+}
+
+// Waits until an attempt ends or limit passes; false when the awaiting task was cancelled.
+Task<bool> wait_for_news(EventLoop& loop, Race& race, SteadyClock::duration limit) {
+  CancelSource news;
+  race.news = &news;
+  const auto woken = co_await with_cancel(news.token(), sleep(loop, limit));
+  race.news = nullptr;
+  co_return !woken || news.cancelled();
+}
+
+}  // namespace
+
 Task<Result<Stream>> connect(EventLoop& loop, Address address,
                              std::chrono::duration<double> timeout) {
-  auto endpoints = try_resolve(address, Family::unspec, Type::stream);
+  const auto started = SteadyClock::now();
+  auto endpoints = co_await with_timeout(
+      timeout, resolve(loop, std::move(address), Family::unspec, Type::stream));
   if (!endpoints) co_return endpoints.error();
-  std::error_code failure;
-  for (const auto& endpoint : *endpoints) {
-    auto socket = Socket::try_create_nonblocking(endpoint.family(), Type::stream);
-    if (!socket) {
-      failure = socket.error();
-      continue;
+  co_return co_await connect(loop, interleave_families(std::move(*endpoints)),
+                             timeout - (SteadyClock::now() - started));
+}
+
+Task<Result<Stream>> connect(EventLoop& loop, std::vector<Endpoint> endpoints,
+                             std::chrono::duration<double> timeout) {
+  const auto deadline =
+      SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(timeout);
+  Race race(loop);
+  bool timed_out = false;
+  bool cancelled = false;
+  // Waits for an attempt to end, at most limit (the deadline's remainder at most).
+  auto wait = [&](SteadyClock::duration limit) -> Task<> {
+    const auto left = deadline - SteadyClock::now();
+    if (left <= SteadyClock::duration::zero()) {
+      timed_out = true;
+      co_return;
     }
-    Stream stream(loop, std::move(*socket));
-    failure = co_await with_timeout(timeout, stream.connect(endpoint));
-    if (!failure) co_return stream;
+    cancelled = !co_await wait_for_news(loop, race, std::min(limit, left));
+  };
+  for (std::size_t i = 0; i < endpoints.size() && !race.winner && !timed_out && !cancelled; ++i) {
+    const std::size_t ends = race.ends;
+    race.attempts.spawn(attempt(loop, race, endpoints[i]));
+    if (race.ends == ends && !race.winner && i + 1 < endpoints.size()) {
+      co_await wait(kConnectionAttemptDelay);
+    }
   }
-  co_return failure;
+  while (!race.winner && race.attempts.size() > 0 && !timed_out && !cancelled)
+    co_await wait(SteadyClock::duration::max());
+  race.attempts.cancel();
+  co_await race.attempts.join();
+  if (race.winner) co_return std::move(*race.winner);
+  if (cancelled) co_return detail::cancelled_error();
+  if (timed_out || !race.last_failure) co_return std::make_error_code(std::errc::timed_out);
+  co_return race.last_failure;
 }
 
 Listener listen(EventLoop& loop, const Endpoint& endpoint, bool reuse_port, int backlog) {

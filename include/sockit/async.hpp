@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "sockit/cancel.hpp"
 #include "sockit/deadline.hpp"
@@ -450,9 +451,19 @@ Cancellable<Operation> with_cancel(CancelToken token, Operation operation) {
   return Cancellable<Operation>(token, std::move(operation));
 }
 
-// A stream connected to the first endpoint of address that accepts, trying each in order;
-// timeout bounds each attempt.
+// RFC 8305's Connection Attempt Delay: how long an attempt runs alone before the next starts.
+inline constexpr std::chrono::milliseconds kConnectionAttemptDelay{250};
+
+// A stream connected to address, as RFC 8305 ("happy eyeballs") connects: the name resolved
+// without blocking the loop (async_resolver.hpp), the addresses of the two families
+// interleaved, each attempt started when the one before it has failed or has run for
+// kConnectionAttemptDelay; the first to connect wins, and the others are cancelled and closed.
+// timeout bounds the whole, resolution included: then errc::timed_out; when every attempt
+// failed before, the last one's error. A cancel of the awaiting task cancels it all.
 Task<Result<Stream>> connect(EventLoop& loop, Address address,
+                             std::chrono::duration<double> timeout);
+// The same over endpoints already resolved, tried in their order.
+Task<Result<Stream>> connect(EventLoop& loop, std::vector<Endpoint> endpoints,
                              std::chrono::duration<double> timeout);
 
 // A listening socket on loop (SO_REUSEADDR; SO_REUSEPORT when asked, for one listener per

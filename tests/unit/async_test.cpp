@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "async_support.hpp"
 #include "sockit/async.hpp"
 #include "sockit/loop_group.hpp"
 #include "sockit/network.hpp"
@@ -20,6 +21,7 @@ namespace sockit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::stream_pair;
 
 // Runs loop until stop() or until limit passes, so that a broken test ends instead of hanging.
 void run_bounded(EventLoop& loop, std::chrono::duration<double> limit = 10s) {
@@ -29,11 +31,6 @@ void run_bounded(EventLoop& loop, std::chrono::duration<double> limit = 10s) {
   });
   loop.run();
   loop.cancel(guard);
-}
-
-std::pair<Stream, Stream> stream_pair(EventLoop& loop) {
-  auto [a, b] = Socket::socketpair(Family::local, Type::stream);
-  return {Stream(loop, std::move(a)), Stream(loop, std::move(b))};
 }
 
 class Recorder final : public TimerNode {

@@ -1,6 +1,5 @@
 // TaskGroup, cancellation tokens and the one-waiter-per-direction rule, over real sockets
 // (socket pairs and loopback listeners). Part of async_tests, so it also runs under TSan.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "async_support.hpp"
 #include "sockit/async.hpp"
 #include "sockit/cancel.hpp"
 #include "sockit/task_group.hpp"
@@ -19,48 +19,21 @@ namespace sockit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::open_fds;
+using test::run_task;
+using test::stream_pair;
 
 constexpr auto kForever = std::chrono::hours(1);
 const auto kCanceled = std::make_error_code(std::errc::operation_canceled);
 
-// Runs body on loop until it ends; fails the test instead of hanging if it has not ended
-// within limit.
-void run_task(EventLoop& loop, Task<> body, std::chrono::duration<double> limit = 10s) {
-  bool ended = false;
-  auto wrapper = [&loop, &ended](Task<> inner) -> Task<> {
-    co_await std::move(inner);
-    ended = true;
-    loop.stop();
-  };
-  const auto guard = loop.call_later(limit, [&loop] {
-    ADD_FAILURE() << "task still running after the test's time limit";
-    loop.stop();
-  });
-  spawn(loop, wrapper(std::move(body)));
-  loop.run();
-  loop.cancel(guard);
-  EXPECT_TRUE(ended);
-}
-
-std::pair<Stream, Stream> stream_pair(EventLoop& loop) {
-  auto [a, b] = Socket::socketpair(Family::local, Type::stream);
-  return {Stream(loop, std::move(a)), Stream(loop, std::move(b))};
-}
-
-std::size_t open_fds() {
-  std::size_t count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return 0;
-  while (readdir(dir) != nullptr)
-    ++count;
-  closedir(dir);
-  return count;
-}
-
 TEST(TaskGroup, JoinResumesOnceTheLastTaskHasEnded) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
-  auto [c, d] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
+  auto c_d = stream_pair(loop);
+  Stream& c = c_d.first;
+  Stream& d = c_d.second;
   std::vector<std::string> events;
   auto reader = [&events](Stream& s, std::string name) -> Task<> {
     char buffer[8];
@@ -125,9 +98,13 @@ Task<> expect_error(Task<std::error_code> operation, std::error_code expected, i
 
 TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
-  auto [idle, idle_peer] = stream_pair(loop);
-  auto [full, unread] = stream_pair(loop);  // nobody reads unread: full's buffer fills
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
+  auto idle_pair = stream_pair(loop);
+  Stream& idle = idle_pair.first;
+  auto full_pair = stream_pair(loop);  // nobody reads the other end: full's buffer fills
+  Stream& full = full_pair.first;
   auto listener = listen(loop, Endpoint::loopback(Family::inet, 0));
   int ended = 0;
   const std::string big(8 << 20, 'x');  // more than the socket buffers hold
@@ -176,7 +153,9 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
 
 TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   ASSERT_TRUE(b.socket().try_send("ping").ok());
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
@@ -201,7 +180,8 @@ TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
 
 TEST(TaskGroup, CancelReachesTheTasksOfAGroupItsTaskJoins) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
     char buffer[8];
@@ -255,7 +235,8 @@ TEST(TaskGroup, AFailingTaskReachesReportAndTheOthersGoOn) {
 
 TEST(TaskGroup, DestroyingAGroupWithLiveTasksCancelsThemAndTheyEndOnTheirOwn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
   int ended = 0;
   auto read = [&]() -> Task<std::error_code> {
     char buffer[8];
@@ -325,7 +306,9 @@ TEST(TaskGroup, ManyConnectionsCancelledTogetherLeakNoDescriptor) {
 
 TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   CancelSource source;
   std::vector<std::error_code> outcomes;
   auto body = [&]() -> Task<> {
@@ -366,7 +349,9 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
 
 TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   auto body = [&]() -> Task<> {
     auto source = std::make_unique<CancelSource>();
     auto drop_source_then_write = [&]() -> Task<> {
@@ -384,7 +369,9 @@ TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
 
 TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   std::string first;
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
@@ -407,7 +394,9 @@ TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
 
 TEST(Streams, ASecondWriteWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
   EventLoop loop;
-  auto [a, b] = stream_pair(loop);
+  auto a_b = stream_pair(loop);
+  Stream& a = a_b.first;
+  Stream& b = a_b.second;
   const std::string big(8 << 20, 'x');
   std::size_t received = 0;
   auto body = [&]() -> Task<> {
