@@ -1,18 +1,21 @@
 // sockit http: a curl-like HTTP/1.1 client. Bodies go to stdout (or -o FILE) as they arrive;
 // -v shows the exchange on stderr as curl does ("> " sent, "< " received, "* " notes).
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "command.hpp"
 #include "common.hpp"
-#include "http/client.hpp"
+#include "sockit/http/client.hpp"
 #include "sockit/io.hpp"
 
 namespace sockit::tools {
@@ -22,8 +25,9 @@ using http::ResponseHead;
 
 constexpr int kStdout = 1;
 constexpr int kStderr = 2;
-// curl's exit code for an HTTP error under --fail.
+// curl's exit codes for an HTTP error under --fail and for a failed write of the output.
 constexpr int kExitHttpError = 22;
+constexpr int kExitWriteError = 23;
 // Bodies below this size finish too fast for a progress bar to be worth drawing.
 constexpr std::uint64_t kProgressThreshold = 1024 * 1024;
 
@@ -49,31 +53,75 @@ struct HttpOptions {
   std::string unix_socket;
 };
 
-// Where bodies (and -i heads) go: stdout, or the file of -o.
+// Writing the output failed: curl's exit 23, and no further URL is fetched.
+class WriteError final : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string errno_text() {
+  return std::make_error_code(static_cast<std::errc>(errno)).message();
+}
+
+// Where bodies (and -i heads) go: stdout, or the file of -o. The file is written under a
+// temporary name in its directory, created when the first byte comes, and renamed over FILE
+// only when every URL succeeded, so a refused, reset or failed transfer leaves an existing
+// FILE as it was and a half-written one is never presented as complete.
 class Output {
  public:
   explicit Output(std::string path) : path_(std::move(path)) {
     if (path_.empty()) return;
-    file_.open(path_, std::ios::binary | std::ios::trunc);
-    if (!file_) throw std::runtime_error("cannot open " + path_ + " for writing");
+    const std::filesystem::path target(path_);
+    temporary_ = (target.parent_path() / ("." + target.filename().string() + ".sockit-" +
+                                          std::to_string(std::random_device{}())))
+                     .string();
   }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+  ~Output() { discard(); }
 
   void write(std::string_view data) {
     if (path_.empty()) {
-      if (auto code = write_all(kStdout, data)) throw Error(code, "write stdout");
+      if (auto code = write_all(kStdout, data)) {
+        throw WriteError("write to stdout: " + code.message());
+      }
       return;
     }
-    file_.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!file_) throw std::runtime_error("cannot write to " + path_);
+    open();
+    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+      throw WriteError("write to " + path_ + ": " + errno_text());
+    }
   }
 
-  void flush() {
-    if (file_.is_open()) file_.flush();
+  // Puts what was written in place: FILE replaced by the temporary file.
+  void commit() {
+    if (path_.empty()) return;
+    open();
+    FILE* file = std::exchange(file_, nullptr);
+    if (std::fclose(file) != 0) throw WriteError("write to " + path_ + ": " + errno_text());
+    std::error_code error;
+    std::filesystem::rename(temporary_, path_, error);
+    if (error) throw WriteError("rename to " + path_ + ": " + error.message());
+  }
+
+  // Forgets what was written; FILE stays as it was.
+  void discard() noexcept {
+    if (file_ == nullptr) return;
+    std::fclose(std::exchange(file_, nullptr));
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
   }
 
  private:
+  void open() {
+    if (file_ != nullptr) return;
+    // "x": never through a name that already exists (a link planted in the directory).
+    file_ = std::fopen(temporary_.c_str(), "wbx");
+    if (file_ == nullptr) throw WriteError("cannot create " + temporary_ + ": " + errno_text());
+  }
+
   std::string path_;
-  std::ofstream file_;
+  std::string temporary_;
+  FILE* file_ = nullptr;
 };
 
 std::string mebibytes(std::uint64_t bytes) {
@@ -171,10 +219,7 @@ class Printer final : public http::Events {
     progress_.update(data.size(), expected);
   }
 
-  void finish() {
-    progress_.finish();
-    output_.flush();
-  }
+  void finish() { progress_.finish(); }
 
  private:
   const HttpOptions& options_;
@@ -256,7 +301,7 @@ int fetch(http::Client& client, Printer& printer, const HttpOptions& options, co
           const std::string& text) {
   auto url = http::Url::parse(text);
   if (!url) throw_error(url.error(), "URL '" + text + "'");
-  http::Request request{plan.method, std::move(*url), plan.changes, plan.body};
+  http::ClientRequest request{plan.method, std::move(*url), plan.changes, plan.body};
   for (int redirects = 0;; ++redirects) {
     http::Timing timing;
     const ResponseHead head = client.exchange(request, timing);
@@ -288,16 +333,25 @@ int run_http(const HttpOptions& options) {
   http::Client client(std::move(settings), printer);
   int status = 0;
   // As curl does, a failed URL does not stop the next ones; the last failure is the exit code.
-  for (const auto& url : requests.urls) {
-    try {
-      if (const int code = fetch(client, printer, options, requests, url)) status = code;
-    } catch (const std::invalid_argument&) {
-      throw;
-    } catch (const std::exception& e) {
-      printer.finish();
-      print_error("http", e.what());
-      status = 1;
+  try {
+    for (const auto& url : requests.urls) {
+      try {
+        if (const int code = fetch(client, printer, options, requests, url)) status = code;
+      } catch (const std::invalid_argument&) {
+        throw;
+      } catch (const WriteError&) {
+        throw;
+      } catch (const std::exception& e) {
+        printer.finish();
+        print_error("http", e.what());
+        status = 1;
+      }
     }
+    if (status == 0) output.commit();
+  } catch (const WriteError& e) {
+    printer.finish();
+    print_error("http", e.what());
+    return kExitWriteError;
   }
   return status;
 }
@@ -323,7 +377,10 @@ Run setup_http(CLI::App& app) {
   app.add_option("--max-redirs", options->max_redirs, "Most redirects followed with -L")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("-o,--output", options->output, "Write the body to FILE instead of stdout");
+  app.add_option("-o,--output", options->output,
+                 "Write the body to FILE instead of stdout, through a temporary file in its "
+                 "directory: FILE is replaced only when every URL succeeded, else left as it "
+                 "was");
   app.add_option("--timeout", options->timeout,
                  "Bound each connect, TLS handshake and wait for the server (0: none)")
       ->check(duration_validator())

@@ -411,6 +411,10 @@ std::string_view trim_ows(std::string_view text) noexcept {
   return text;
 }
 
+bool is_token(std::string_view text) noexcept {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token(c); });
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),

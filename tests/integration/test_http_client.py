@@ -16,8 +16,8 @@ import time
 import unittest
 from http import server as http_server
 
-from sockit_test import (DEFAULT_TIMEOUT, UNRESOLVABLE, LeakCheckedTestCase, ThreadedServer,
-                         free_port, has_ipv6_loopback, run)
+from sockit_test import (DEFAULT_TIMEOUT, SOCKIT, UNRESOLVABLE, LeakCheckedTestCase,
+                         ThreadedServer, free_port, has_ipv6_loopback, run)
 
 SMALL = b"hello from sockit's tests\n"
 BIG_SIZE = 5 * 1024 * 1024 + 17  # several MiB, not a multiple of any buffer
@@ -554,6 +554,179 @@ class FailureTest(LeakCheckedTestCase):
         self.assertFails(http("-H", "no colon", "http://127.0.0.1/"), 2, "Name: value")
         self.assertFails(http("--resolve", "h:80", "http://h/"), 2, "HOST:PORT:ADDRESS")
         self.assertFails(http("-I", "-d", "x", "http://127.0.0.1/"), 2, "no body")
+
+
+def read_head(conn):
+    """Reads one request head (and a Content-Length body) from conn; None at its close."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head
+
+
+def ok(body):
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def drain(conn):
+    """Waits (bounded) for the client to close conn."""
+    conn.settimeout(DEFAULT_TIMEOUT)
+    with contextlib.suppress(OSError):
+        while conn.recv(65536):
+            pass
+
+
+class HostileServerTest(LeakCheckedTestCase):
+    """Servers that refuse, reset, fail, redirect across ports, send more than they framed or
+    close a kept-alive connection under a request: what the client must not do then."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="sockit-http-out-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.path = os.path.join(self.dir, "out.txt")
+        with open(self.path, "wb") as f:
+            f.write(b"old contents\n")
+
+    def assertOldFileIntact(self):
+        with open(self.path, "rb") as f:
+            self.assertEqual(f.read(), b"old contents\n")
+        self.assertEqual(os.listdir(self.dir), ["out.txt"])
+
+    def test_output_file_untouched_when_refused(self):
+        result = http("-o", self.path, f"http://127.0.0.1:{free_port()}/")
+        self.assertFails(result, 1, "Connection refused")
+        self.assertOldFileIntact()
+
+    def test_output_file_untouched_on_404_with_fail(self):
+        def not_found(conn):
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+            drain(conn)
+
+        with ThreadedServer(not_found) as server:
+            result = http("--fail", "-o", self.path, f"http://127.0.0.1:{server.port}/")
+        self.assertFails(result, 22, "404")
+        self.assertOldFileIntact()
+
+    def test_output_file_untouched_when_reset_mid_body(self):
+        def reset(conn):
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+            time.sleep(0.1)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+        with ThreadedServer(reset) as server:
+            result = http("-o", self.path, f"http://127.0.0.1:{server.port}/")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertOldFileIntact()
+
+    def test_output_file_replaced_when_the_transfer_completes(self):
+        def answer(conn):
+            read_head(conn)
+            conn.sendall(ok(b"new contents\n"))
+            drain(conn)
+
+        with ThreadedServer(answer) as server:
+            result = http("-o", self.path, f"http://127.0.0.1:{server.port}/")
+        self.assertSucceeds(result)
+        with open(self.path, "rb") as f:
+            self.assertEqual(f.read(), b"new contents\n")
+        self.assertEqual(os.listdir(self.dir), ["out.txt"])
+
+    def test_write_error_on_stdout_exits_23(self):
+        def answer(conn):
+            read_head(conn)
+            conn.sendall(ok(b"x" * 100000))
+            drain(conn)
+
+        with ThreadedServer(answer) as server, open("/dev/full", "wb") as full:
+            result = subprocess.run([SOCKIT, "http", f"http://127.0.0.1:{server.port}/"],
+                                    stdout=full, stderr=subprocess.PIPE, timeout=DEFAULT_TIMEOUT)
+        self.assertEqual(result.returncode, 23, result.stderr)
+        self.assertIn(b"No space left on device", result.stderr)
+
+    def test_credentials_dropped_on_a_redirect_to_another_port(self):
+        target = RecordingServer()
+        self.addCleanup(target.close)
+
+        def redirect(conn):
+            read_head(conn)
+            location = target.url("/echo").encode()
+            conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
+                         % location)
+            drain(conn)
+
+        with ThreadedServer(redirect) as server:
+            result = http("-L", "-H", "Authorization: Bearer secret", "-H", "Cookie: id=1",
+                          "-H", "X-Kept: yes", f"http://127.0.0.1:{server.port}/")
+        self.assertSucceeds(result)
+        names = [name.lower() for name, _ in json.loads(result.stdout)["headers"]]
+        self.assertNotIn("authorization", names)
+        self.assertNotIn("cookie", names)
+        self.assertIn("x-kept", names)
+
+    def test_bytes_past_a_response_are_not_the_next_response(self):
+        def inject(conn):
+            if read_head(conn) is None:
+                return
+            if server.connections == 1:
+                conn.sendall(ok(b"ok") + ok(b"fake"))
+            else:
+                conn.sendall(ok(b"real"))
+            while read_head(conn) is not None:
+                conn.sendall(ok(b"real"))
+
+        with ThreadedServer(inject) as server:
+            url = f"http://127.0.0.1:{server.port}/"
+            result = http(url, url)
+            connections = server.connections
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, b"okreal")
+        self.assertEqual(connections, 2)
+
+    def closing_after_the_second_request(self, *args):
+        """Runs the client against a server whose first connection answers one request and
+        closes under the next; the result and the requests the server received."""
+        heads = []
+
+        def serve(conn):
+            first = server.connections == 1
+            while (head := read_head(conn)) is not None:
+                heads.append(head.split(b"\r\n")[0])
+                if first and len(heads) == 2:
+                    return
+                conn.sendall(ok(b"ok"))
+
+        with ThreadedServer(serve) as server:
+            url = f"http://127.0.0.1:{server.port}/"
+            result = http(*args, url, url)
+        return result, heads
+
+    def test_post_on_a_closed_connection_is_not_sent_again(self):
+        result, heads = self.closing_after_the_second_request("-d", "x=1")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(heads, [b"POST / HTTP/1.1"] * 2)
+
+    def test_get_on_a_closed_connection_is_retried(self):
+        result, heads = self.closing_after_the_second_request()
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, b"okok")
+        self.assertEqual(heads, [b"GET / HTTP/1.1"] * 3)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 #include "sockit/async.hpp"
 #include "sockit/event_loop.hpp"
+#include "sockit/http/response_reader.hpp"
 #include "sockit/options.hpp"
 #include "sockit/task.hpp"
 
@@ -18,7 +19,8 @@ namespace sockit::tools::load {
 namespace {
 
 using Clock = SteadyClock;
-using http::ParseStatus;
+using sockit::http::ReadBuffer;
+using sockit::http::ResponseReader;
 
 // Room for the largest head the parser accepts (64 KiB) and a read after it.
 constexpr std::size_t kBufferSize = 96 * 1024;
@@ -547,92 +549,6 @@ Results run_load(const LoadOptions& options,
   for (const auto& worker : workers)
     total.merge(worker->results());
   return total;
-}
-
-void ReadBuffer::consume(std::size_t count) noexcept {
-  begin_ += count;
-  if (begin_ == end_) begin_ = end_ = 0;
-}
-
-std::span<char> ReadBuffer::space() noexcept {
-  if (end_ == data_.size() && begin_ > 0) {
-    std::copy(data_.begin() + static_cast<std::ptrdiff_t>(begin_),
-              data_.begin() + static_cast<std::ptrdiff_t>(end_), data_.begin());
-    end_ -= begin_;
-    begin_ = 0;
-  }
-  return std::span(data_).subspan(end_);
-}
-
-ResponseReader::ResponseReader(std::string_view method) {
-  parser_.set_request_method(method);
-}
-
-ResponseReader::Step ResponseReader::advance(ReadBuffer& buffer) noexcept {
-  while (stage_ == Stage::head) {
-    const auto status = parser_.parse(buffer.pending());
-    if (status == ParseStatus::incomplete) return Step::more;
-    if (status == ParseStatus::error) {
-      error_ = parser_.error();
-      return Step::error;
-    }
-    const auto& response = parser_.response();
-    status_ = response.status;
-    keep_alive_ = response.keep_alive && response.body != http::BodyKind::until_close;
-    kind_ = response.body;
-    remaining_ = response.content_length;
-    buffer.consume(response.head_size);
-    parser_.reset();
-    // An interim response (100 Continue): the real one follows for the same request.
-    if (status_ >= 100 && status_ < 200 && status_ != 101) continue;
-    stage_ = Stage::body;
-    chunked_.reset();
-  }
-  return stage_ == Stage::done ? Step::done : body(buffer);
-}
-
-ResponseReader::Step ResponseReader::body(ReadBuffer& buffer) noexcept {
-  switch (kind_) {
-    case http::BodyKind::none:
-      break;
-    case http::BodyKind::length: {
-      const auto take = std::min<std::uint64_t>(remaining_, buffer.pending().size());
-      buffer.consume(static_cast<std::size_t>(take));
-      remaining_ -= take;
-      if (remaining_ > 0) return Step::more;
-      break;
-    }
-    case http::BodyKind::chunked:
-      for (;;) {
-        const auto step = chunked_.decode(buffer.pending());
-        buffer.consume(step.consumed);
-        if (step.status == ParseStatus::error) {
-          error_ = chunked_.error();
-          return Step::error;
-        }
-        if (step.status == ParseStatus::complete) break;
-        if (step.consumed == 0) return Step::more;
-      }
-      break;
-    case http::BodyKind::until_close:
-      buffer.consume(buffer.pending().size());
-      return Step::more;
-  }
-  stage_ = Stage::done;
-  return Step::done;
-}
-
-bool ResponseReader::finish_at_close() noexcept {
-  if (stage_ != Stage::body || kind_ != http::BodyKind::until_close) return false;
-  stage_ = Stage::done;
-  return true;
-}
-
-void ResponseReader::reset() noexcept {
-  stage_ = Stage::head;
-  parser_.reset();
-  chunked_.reset();
-  error_ = http::ParseError::none;
 }
 
 }  // namespace sockit::tools::load

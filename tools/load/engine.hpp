@@ -15,14 +15,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "load/histogram.hpp"
 #include "sockit/endpoint.hpp"
-#include "sockit/http/parser.hpp"
 
 namespace sockit::tools::load {
 
@@ -101,55 +99,5 @@ struct Progress {
 // Runs the load to its end. tick runs on the calling thread every tick_every while it does.
 Results run_load(const LoadOptions& options,
                  const std::function<void(const Progress&, Seconds)>& tick, Seconds tick_every);
-
-// A connection's bytes as they arrive, consumed from the front.
-class ReadBuffer {
- public:
-  explicit ReadBuffer(std::size_t capacity) : data_(capacity) {}
-  std::string_view pending() const noexcept { return {data_.data() + begin_, end_ - begin_}; }
-  void consume(std::size_t count) noexcept;
-  // Room to read into at the end, moving what is pending to the front first when needed;
-  // empty when the pending bytes fill the whole buffer.
-  std::span<char> space() noexcept;
-  void commit(std::size_t count) noexcept { end_ += count; }
-  void clear() noexcept { begin_ = end_ = 0; }
-
- private:
-  std::vector<char> data_;
-  std::size_t begin_ = 0;
-  std::size_t end_ = 0;
-};
-
-// Reads one HTTP response after another out of a ReadBuffer: the head with ResponseParser,
-// then the body as its head frames it (length, chunked, or until the server closes).
-class ResponseReader {
- public:
-  enum class Step : std::uint8_t { more, done, error };
-  explicit ResponseReader(std::string_view method);
-
-  // Consumes what it can of the response being read; more: read more and call again.
-  Step advance(ReadBuffer& buffer) noexcept;
-  // The server closed the connection: the end of a body read until close, else an error.
-  bool finish_at_close() noexcept;
-  // Ready for the next response on the connection.
-  void reset() noexcept;
-
-  int status() const noexcept { return status_; }
-  bool keep_alive() const noexcept { return keep_alive_; }
-  http::ParseError error() const noexcept { return error_; }
-
- private:
-  enum class Stage : std::uint8_t { head, body, done };
-  Step body(ReadBuffer& buffer) noexcept;
-
-  http::ResponseParser parser_;
-  http::ChunkedDecoder chunked_;
-  Stage stage_ = Stage::head;
-  http::BodyKind kind_ = http::BodyKind::none;
-  std::uint64_t remaining_ = 0;
-  int status_ = 0;
-  bool keep_alive_ = true;
-  http::ParseError error_ = http::ParseError::none;
-};
 
 }  // namespace sockit::tools::load

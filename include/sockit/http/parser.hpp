@@ -95,6 +95,8 @@ enum class BodyKind : std::uint8_t {
 
 // text without its leading and trailing spaces and tabs (RFC 9110's optional whitespace).
 std::string_view trim_ows(std::string_view text) noexcept;
+// Whether text is a non-empty RFC 9110 token, as a method or a header name is.
+bool is_token(std::string_view text) noexcept;
 // ASCII case-insensitive comparison, as header names and tokens are compared.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 // Whether a comma-separated header value lists token (case-insensitively), as

@@ -1,58 +1,40 @@
-#include "http/client.hpp"
+#include "sockit/http/client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <span>
 #include <stdexcept>
 #include <utility>
 #include <variant>
 
 #include "sockit/http/parser.hpp"
+#include "sockit/http/response_reader.hpp"
+#include "sockit/select.hpp"
 
-namespace sockit::tools::http {
+namespace sockit::http {
 namespace {
 
-using sockit::http::BodyKind;
-using sockit::http::ChunkedDecoder;
-using sockit::http::iequals;
-using sockit::http::ParseStatus;
-using sockit::http::ResponseParser;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUserAgent = "sockit/0.1.0";
-constexpr std::size_t kBufferSize = 64 * 1024;
-
-// A response that breaks the protocol or ends early: the operation failed, not the usage.
-class ProtocolError final : public std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// Room for the largest head the parser accepts (64 KiB) and a read after it.
+constexpr std::size_t kBufferSize = 96 * 1024;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// RFC 9110 tchar: the characters of a header name.
-bool is_token_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string_view trimmed(std::string_view text) noexcept {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") + 1 - first);
 }
 
 std::string connection_key(const Url& url) {
   return url.scheme + "://" + url.authority();
 }
 
-bool asks_to_close(const Request& request) {
+bool asks_to_close(const ClientRequest& request) {
   return std::any_of(request.changes.begin(), request.changes.end(), [](const HeaderChange& c) {
-    return iequals(c.name, "Connection") && c.value && sockit::http::has_token(*c.value, "close");
+    return iequals(c.name, "Connection") && c.value && has_token(*c.value, "close");
   });
 }
 
-ResponseHead copy_head(const sockit::http::Response& response, std::string_view data) {
+ResponseHead copy_head(const Response& response, std::string_view data) {
   ResponseHead head;
   head.status = response.status;
   head.reason = std::string(response.reason);
@@ -87,11 +69,10 @@ void apply(std::vector<Field>& fields, const HeaderChange& change) {
 HeaderChange parse_header_change(std::string_view line) {
   const auto colon = line.find(':');
   const auto name = line.substr(0, colon);
-  if (colon == std::string_view::npos || name.empty() ||
-      !std::all_of(name.begin(), name.end(), is_token_char)) {
+  if (colon == std::string_view::npos || !is_token(name)) {
     throw std::invalid_argument("-H '" + std::string(line) + "': expected 'Name: value'");
   }
-  const auto value = trimmed(line.substr(colon + 1));
+  const auto value = trim_ows(line.substr(colon + 1));
   if (value.find_first_of("\r\n", 0) != std::string_view::npos ||
       value.find('\0') != std::string_view::npos) {
     throw std::invalid_argument("-H '" + std::string(name) +
@@ -101,7 +82,7 @@ HeaderChange parse_header_change(std::string_view line) {
   return {std::string(name), std::string(value)};
 }
 
-std::string format_head(const Request& request) {
+std::string format_head(const ClientRequest& request) {
   std::vector<Field> fields = {{{"Host", request.url.authority()}, true},
                                {{"User-Agent", std::string(kUserAgent)}, true},
                                {{"Accept", "*/*"}, true}};
@@ -129,13 +110,18 @@ bool is_redirect(int status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-std::optional<Request> redirect(const Request& request, const ResponseHead& response) {
+bool is_idempotent(std::string_view method) noexcept {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+std::optional<ClientRequest> redirect(const ClientRequest& request, const ResponseHead& response) {
   if (!is_redirect(response.status)) return std::nullopt;
   const std::string location = response.header("Location");
   if (location.empty()) return std::nullopt;
   auto target = request.url.resolve(location);
   if (!target) throw_error(target.error(), "redirect to '" + location + "'");
-  Request next = request;
+  ClientRequest next = request;
   next.url = std::move(*target);
   const bool post = request.method == "POST";
   const bool to_get =
@@ -144,7 +130,9 @@ std::optional<Request> redirect(const Request& request, const ResponseHead& resp
     next.method = "GET";
     next.body.reset();
   }
-  if (next.url.host != request.url.host) {
+  const bool same_origin = next.url.scheme == request.url.scheme &&
+                           next.url.host == request.url.host && next.url.port == request.url.port;
+  if (!same_origin) {
     std::erase_if(next.changes, [](const HeaderChange& change) {
       return iequals(change.name, "Authorization") || iequals(change.name, "Cookie");
     });
@@ -189,14 +177,15 @@ class Connection {
   void sendall(std::string_view data) {
     std::visit([&](auto& stream) { stream.sendall(data); }, stream_);
   }
-  // Appends what arrives next to pending(); false at the end of the stream.
-  bool receive_more() {
-    const std::size_t n = recv_into(scratch_);
-    pending_.append(scratch_.data(), n);
-    return n != 0;
+  // Whether the server sent something (bytes or its close) while no request was
+  // outstanding. Only plain connections are checked: a TLS server may send session tickets.
+  bool spoke_while_idle() const {
+    const auto* socket = std::get_if<Socket>(&stream_);
+    if (socket == nullptr) return false;
+    std::array<pollfd, 1> fds{{{socket->fileno(), POLLIN, 0}}};
+    return poll(fds, std::chrono::duration<double>(0)) > 0;
   }
-  std::string& pending() noexcept { return pending_; }
-  std::span<char> scratch() noexcept { return scratch_; }
+  ReadBuffer& buffer() noexcept { return buffer_; }
   const std::string& key() const noexcept { return key_; }
   int number() const noexcept { return number_; }
   bool reused = false;
@@ -205,87 +194,84 @@ class Connection {
   std::variant<Socket, TlsStream> stream_;
   std::string key_;
   int number_;
-  std::string pending_;
-  std::vector<char> scratch_ = std::vector<char>(kBufferSize);
+  ReadBuffer buffer_{kBufferSize};
 };
 
 namespace {
 
-void read_length(Connection& connection, std::uint64_t length, Events& events) {
-  std::string& data = connection.pending();
-  std::uint64_t left = length;
-  const auto buffered = static_cast<std::size_t>(std::min<std::uint64_t>(left, data.size()));
-  if (buffered > 0) {
-    events.body(std::string_view(data).substr(0, buffered), length);
-    data.erase(0, buffered);
-    left -= buffered;
-  }
-  while (left > 0) {
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kBufferSize));
-    const auto chunk = connection.scratch().first(want);
-    const std::size_t n = connection.recv_into(chunk);
-    if (n == 0) {
-      throw ProtocolError("connection closed after " + std::to_string(length - left) + " of " +
-                          std::to_string(length) + " body bytes");
-    }
-    events.body(std::string_view(chunk.data(), n), length);
-    left -= n;
-  }
-}
+// Hands a response's heads and body bytes to the events, and counts the body.
+class Relay final : public ResponseObserver {
+ public:
+  explicit Relay(Events& events) : events_(events) {}
 
-void read_chunked(Connection& connection, Events& events) {
-  std::string& data = connection.pending();
-  ChunkedDecoder decoder;
-  std::size_t used = 0;
-  while (!decoder.done()) {
-    const auto step = decoder.decode(std::string_view(data).substr(used));
-    if (step.status == ParseStatus::error) {
-      throw ProtocolError("malformed chunked body: " +
-                          std::string(sockit::http::describe(decoder.error())));
-    }
-    if (!step.data.empty()) events.body(step.data, std::nullopt);
-    used += step.consumed;
-    if (step.status == ParseStatus::incomplete && step.consumed == 0) {
-      data.erase(0, used);
-      used = 0;
-      if (!connection.receive_more()) {
-        throw ProtocolError("connection closed in the middle of a chunked body");
-      }
-    }
+  void head(const Response& response, std::string_view raw) override {
+    ResponseHead head = copy_head(response, raw);
+    expected_.reset();
+    if (response.body == BodyKind::length) expected_ = response.content_length;
+    received_ = 0;
+    events_.response_head(head);
+    last_ = std::move(head);
   }
-  data.erase(0, used);
-}
+  void body(std::string_view data) override {
+    received_ += data.size();
+    events_.body(data, expected_);
+  }
 
-void read_until_close(Connection& connection, Events& events) {
-  std::string& data = connection.pending();
-  if (!data.empty()) events.body(data, std::nullopt);
-  data.clear();
-  while (const std::size_t n = connection.recv_into(connection.scratch())) {
-    events.body(std::string_view(connection.scratch().data(), n), std::nullopt);
+  ResponseHead& last() noexcept { return last_; }
+  // Why a response cut short by the server's close is incomplete.
+  std::string cut_short(const ResponseReader& reader, std::string_view authority) const {
+    if (!reader.has_head()) {
+      return "connection closed in the middle of the response head from " + std::string(authority);
+    }
+    if (reader.body_kind() == BodyKind::chunked) {
+      return "connection closed in the middle of a chunked body";
+    }
+    return "connection closed after " + std::to_string(received_) + " of " +
+           std::to_string(reader.content_length()) + " body bytes";
   }
-}
 
-void read_body(Connection& connection, BodyKind kind, std::uint64_t length, Events& events) {
-  switch (kind) {
-    case BodyKind::none:
-      return;
-    case BodyKind::length:
-      return read_length(connection, length, events);
-    case BodyKind::chunked:
-      return read_chunked(connection, events);
-    case BodyKind::until_close:
-      return read_until_close(connection, events);
+ private:
+  Events& events_;
+  ResponseHead last_;
+  std::optional<std::uint64_t> expected_;
+  std::uint64_t received_ = 0;
+};
+
+// Collects the body of a fetch and passes everything else on.
+class Collector final : public Events {
+ public:
+  explicit Collector(Events& next) : next_(next) {}
+  void note(std::string_view text) override { next_.note(text); }
+  void request_sent(std::string_view head) override { next_.request_sent(head); }
+  void response_head(const ResponseHead& head) override {
+    body_.clear();
+    next_.response_head(head);
   }
+  void body(std::string_view data, std::optional<std::uint64_t> /*expected*/) override {
+    body_.append(data);
+  }
+  std::string take_body() noexcept { return std::move(body_); }
+
+ private:
+  Events& next_;
+  std::string body_;
+};
+
+Events& no_events() {
+  static Events none;
+  return none;
 }
 
 }  // namespace
 
+Client::Client(ClientOptions options) : Client(std::move(options), no_events()) {}
+
 Client::Client(ClientOptions options, Events& events)
-    : options_(std::move(options)), events_(events) {}
+    : options_(std::move(options)), events_(&events) {}
 
 Client::~Client() = default;
 
-ResponseHead Client::exchange(const Request& request, Timing& timing) {
+ResponseHead Client::exchange(const ClientRequest& request, Timing& timing) {
   start_ = Clock::now();
   for (;;) {
     timing = {};
@@ -293,21 +279,55 @@ ResponseHead Client::exchange(const Request& request, Timing& timing) {
     bool keep = false;
     auto head = try_exchange(*connection, request, timing, keep);
     if (!head) {
-      events_.note("Connection #" + std::to_string(connection->number()) +
-                   " was closed by the server; retrying on a new one");
+      events_->note("Connection #" + std::to_string(connection->number()) +
+                    " was closed by the server; retrying on a new one");
       continue;
     }
     const std::string name =
         "Connection #" + std::to_string(connection->number()) + " to host " + request.url.host;
     if (keep) {
-      events_.note(name + " left intact");
+      events_->note(name + " left intact");
       idle_[connection->key()] = std::move(connection);
     } else {
-      events_.note("Closing " + name);
+      events_->note("Closing " + name);
     }
     timing.total = seconds_since(start_);
     return std::move(*head);
   }
+}
+
+FullResponse Client::fetch(ClientRequest request, int max_redirects) {
+  Events& outer = *events_;
+  Collector collector(outer);
+  events_ = &collector;
+  struct Restore {
+    Client& client;
+    Events& events;
+    ~Restore() { client.events_ = &events; }
+  } restore{*this, outer};
+  for (int redirects = 0;; ++redirects) {
+    Timing timing;
+    ResponseHead head = exchange(request, timing);
+    auto next = redirects < max_redirects ? redirect(request, head) : std::nullopt;
+    if (!next) {
+      FullResponse reply;
+      static_cast<ResponseHead&>(reply) = std::move(head);
+      reply.body = collector.take_body();
+      return reply;
+    }
+    request = std::move(*next);
+  }
+}
+
+FullResponse Client::get(std::string_view url) {
+  auto parsed = Url::parse(url);
+  if (!parsed) throw_error(parsed.error(), "URL '" + std::string(url) + "'");
+  return fetch(ClientRequest{"GET", std::move(*parsed), {}, std::nullopt});
+}
+
+FullResponse get(std::string_view url, ClientOptions options) {
+  Client client(std::move(options));
+  return client.get(url);
 }
 
 std::unique_ptr<Connection> Client::take_or_open(const Url& url, Timing& timing) {
@@ -315,9 +335,14 @@ std::unique_ptr<Connection> Client::take_or_open(const Url& url, Timing& timing)
   if (idle == idle_.end()) return open(url, timing);
   auto connection = std::move(idle->second);
   idle_.erase(idle);
+  if (connection->spoke_while_idle()) {
+    events_->note("Connection #" + std::to_string(connection->number()) +
+                  " received data or a close while idle; not reused");
+    return open(url, timing);
+  }
   connection->reused = true;
-  events_.note("Re-using existing connection #" + std::to_string(connection->number()) +
-               " with host " + url.host);
+  events_->note("Re-using existing connection #" + std::to_string(connection->number()) +
+                " with host " + url.host);
   return connection;
 }
 
@@ -330,11 +355,11 @@ std::unique_ptr<Connection> Client::open(const Url& url, Timing& timing) {
   if (!tls_) tls_.emplace(options_.tls);
   TlsStream stream = tls_->wrap_socket(std::move(socket), url.host);
   timing.tls = seconds_since(start_);
-  events_.note("TLS connection using " + stream.version() + " / " + stream.cipher());
+  events_->note("TLS connection using " + stream.version() + " / " + stream.cipher());
   const std::string alpn = stream.selected_alpn_protocol();
-  events_.note(alpn.empty() ? "ALPN: server did not agree to a protocol"
-                            : "ALPN: server accepted " + alpn);
-  if (!options_.tls.verify) events_.note("Certificate not verified (--insecure)");
+  events_->note(alpn.empty() ? "ALPN: server did not agree to a protocol"
+                             : "ALPN: server accepted " + alpn);
+  if (!options_.tls.verify) events_->note("Certificate not verified (--insecure)");
   return std::make_unique<Connection>(std::move(stream), connection_key(url), number);
 }
 
@@ -342,10 +367,10 @@ Socket Client::connect(const Url& url, Timing& timing) {
   const std::string number = " (#" + std::to_string(connections_) + ")";
   if (!options_.unix_socket.empty()) {
     const Address path(options_.unix_socket, 0, true);
-    events_.note("  Trying " + path.to_string() + "...");
+    events_->note("  Trying " + path.to_string() + "...");
     Socket socket = create_connection(path, options_.timeout);
     timing.connect = seconds_since(start_);
-    events_.note("Connected to " + url.host + " via " + path.to_string() + number);
+    events_->note("Connected to " + url.host + " via " + path.to_string() + number);
     return socket;
   }
   std::string host = url.host;
@@ -356,75 +381,69 @@ Socket Client::connect(const Url& url, Timing& timing) {
   timing.resolve = seconds_since(start_);
   std::error_code failure;
   for (const auto& endpoint : endpoints) {
-    events_.note("  Trying " + endpoint.to_string() + "...");
+    events_->note("  Trying " + endpoint.to_string() + "...");
     auto socket = try_create_connection(Address::from_endpoint(endpoint), options_.timeout);
     if (!socket) {
       failure = socket.error();
       continue;
     }
     timing.connect = seconds_since(start_);
-    events_.note("Connected to " + url.host + " (" + endpoint.host() + ") port " +
-                 std::to_string(url.port) + number);
+    events_->note("Connected to " + url.host + " (" + endpoint.host() + ") port " +
+                  std::to_string(url.port) + number);
     return std::move(socket).value();
   }
   throw_error(failure, "connect " + endpoints.back().to_string());
 }
 
-std::optional<ResponseHead> Client::try_exchange(Connection& connection, const Request& request,
-                                                 Timing& timing, bool& keep) {
+// nullopt: a reused connection that the server had closed, for an idempotent request that
+// may be sent again on a new one.
+std::optional<ResponseHead> Client::try_exchange(Connection& connection,
+                                                 const ClientRequest& request, Timing& timing,
+                                                 bool& keep) {
+  const bool may_retry = connection.reused && is_idempotent(request.method);
   const std::string head = format_head(request);
-  events_.request_sent(head);
+  events_->request_sent(head);
   try {
     connection.sendall(request.body ? head + *request.body : head);
   } catch (const ConnectionError&) {
-    if (connection.reused) return std::nullopt;
+    if (may_retry) return std::nullopt;
     throw;
   }
-  ResponseParser parser;
-  parser.set_request_method(request.method);
-  std::string& data = connection.pending();
+  Relay relay(*events_);
+  ResponseReader reader(request.method, &relay);
+  ReadBuffer& buffer = connection.buffer();
+  bool received = false;
   for (;;) {
-    const ParseStatus status = parser.parse(data);
-    if (status == ParseStatus::error) {
+    const auto step = reader.advance(buffer);
+    if (step == ResponseReader::Step::done) break;
+    if (step == ResponseReader::Step::error) {
       throw ProtocolError("malformed response from " + request.url.authority() + ": " +
-                          std::string(sockit::http::describe(parser.error())));
+                          std::string(describe(reader.error())));
     }
-    if (status == ParseStatus::incomplete) {
-      bool more = false;
-      try {
-        more = connection.receive_more();
-      } catch (const ConnectionError&) {
-        if (connection.reused && data.empty()) return std::nullopt;
-        throw;
-      }
-      if (!more) {
-        // A kept-alive connection the server closed meanwhile: try again on a new one.
-        if (connection.reused && data.empty()) return std::nullopt;
-        throw ProtocolError(data.empty() ? "empty reply from " + request.url.authority()
-                                         : "connection closed in the middle of the response "
-                                           "head from " +
-                                               request.url.authority());
-      }
-      if (timing.first_byte == 0) timing.first_byte = seconds_since(start_);
-      continue;
+    std::size_t n = 0;
+    try {
+      n = connection.recv_into(buffer.space());
+    } catch (const ConnectionError&) {
+      if (may_retry && !received) return std::nullopt;
+      throw;
     }
-    const auto& response = parser.response();
-    ResponseHead result = copy_head(response, data);
-    const BodyKind kind = response.body;
-    const std::uint64_t length = response.content_length;
-    const bool alive = response.keep_alive;
-    data.erase(0, response.head_size);
-    events_.response_head(result);
-    // An interim response (100 Continue, 103 Early Hints) precedes the real one.
-    if (result.status < 200 && result.status != 101) {
-      parser.reset();
-      continue;
+    if (n == 0) {
+      if (reader.finish_at_close()) break;
+      if (may_retry && !received) return std::nullopt;
+      if (!received) throw ProtocolError("empty reply from " + request.url.authority());
+      throw ProtocolError(relay.cut_short(reader, request.url.authority()));
     }
-    read_body(connection, kind, length, events_);
-    keep =
-        alive && kind != BodyKind::until_close && result.status != 101 && !asks_to_close(request);
-    return result;
+    if (!received) timing.first_byte = seconds_since(start_);
+    received = true;
+    buffer.commit(n);
   }
+  // Bytes past the response with no request outstanding: the connection is out of step.
+  keep = reader.keep_alive() && reader.status() != 101 && !asks_to_close(request) &&
+         buffer.pending().empty();
+  if (!buffer.pending().empty()) {
+    events_->note("The server sent more than the response; the connection is not reused");
+  }
+  return std::move(relay.last());
 }
 
-}  // namespace sockit::tools::http
+}  // namespace sockit::http
