@@ -205,6 +205,15 @@ void note_transfer_encoding(Framing& framing, std::string_view value) noexcept {
   });
 }
 
+// RFC 3986 host and port characters: unreserved, percent-encoded, sub-delims, ':' and the
+// brackets of an IPv6 literal. Empty is allowed (a target without an authority).
+bool is_host_value(std::string_view value) noexcept {
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+           std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
+  });
+}
+
 void note_connection(Framing& framing, std::string_view value) noexcept {
   for_each_element(value, [&](std::string_view option) {
     framing.connection_close |= iequals(option, "close");
@@ -223,7 +232,10 @@ ParseError note_field(Framing& framing, std::string_view name, std::string_view 
     }
     if (name.size() == 10 && equals_lower(name, "connection")) note_connection(framing, value);
   } else if (first == 'h') {
-    if (name.size() == 4 && equals_lower(name, "host") && framing.hosts < 255) ++framing.hosts;
+    if (name.size() == 4 && equals_lower(name, "host")) {
+      if (framing.hosts < 255) ++framing.hosts;
+      framing.bad_host |= !is_host_value(value);
+    }
   } else if (first == 't') {
     if (name.size() == 17 && equals_lower(name, "transfer-encoding")) {
       note_transfer_encoding(framing, value);
@@ -375,6 +387,8 @@ std::string_view describe(ParseError error) noexcept {
       return "unsupported transfer coding";
     case ParseError::missing_host:
       return "missing or repeated Host";
+    case ParseError::bad_host:
+      return "malformed Host";
     case ParseError::bad_chunk:
       return "malformed chunk";
     case ParseError::chunk_too_large:
@@ -570,6 +584,7 @@ ParseStatus RequestParser::finish(std::string_view data) noexcept {
     body = BodyKind::length;
   }
   if (f.hosts > 1 || (f.hosts == 0 && version_minor_ >= 1)) return fail(ParseError::missing_host);
+  if (f.bad_host) return fail(ParseError::bad_host);
 
   stage_ = detail::HeadStage::complete;
   request_.version_minor = version_minor_;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -37,6 +38,9 @@ constexpr std::pair<std::string_view, std::string_view> kBuiltinTypes[] = {
 constexpr std::string_view kOctetStream = "application/octet-stream";
 // Directory listings and error pages.
 constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
+// What follows a path in a cache key: a file's .gz sibling, or a directory's listing.
+constexpr std::string_view kGzipVariant = "\n+gzip";
+constexpr std::string_view kListingVariant = "\n+listing";
 
 char lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -74,6 +78,16 @@ bool parse_number(std::string_view text, Number& out) noexcept {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
+// A Range's last position or suffix length: digits only, a number beyond 2^64 saturating
+// (it can only reach past the end of any file).
+bool parse_position(std::string_view text, std::uint64_t& out) noexcept {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return false;
+  }
+  if (!parse_number(text, out)) out = std::numeric_limits<std::uint64_t>::max();
+  return true;
+}
+
 int month_index(std::string_view name) noexcept {
   for (std::size_t i = 0; i < std::size(kMonths); ++i) {
     if (kMonths[i] == name) return static_cast<int>(i);
@@ -97,7 +111,11 @@ std::optional<std::time_t> make_time(int day, int month, int year, std::string_v
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return timegm(&tm);
+  const std::time_t time = timegm(&tm);
+  // timegm carries a day past the month's end into the next month: such a date is invalid.
+  std::tm check{};
+  if (gmtime_r(&time, &check) == nullptr || check.tm_mday != day) return std::nullopt;
+  return time;
 }
 
 std::vector<std::string_view> split_spaces(std::string_view text) {
@@ -380,7 +398,7 @@ RangeStatus parse_range(std::string_view header, std::uint64_t size, ByteRange& 
   std::uint64_t first = 0, last = 0;
   if (first_text.empty()) {
     // "-N": the last N bytes.
-    if (!parse_number(last_text, last)) return RangeStatus::ignored;
+    if (!parse_position(last_text, last)) return RangeStatus::ignored;
     if (last == 0 || size == 0) return RangeStatus::unsatisfiable;
     range = {size - std::min(last, size), size - 1};
     return RangeStatus::satisfiable;
@@ -388,10 +406,11 @@ RangeStatus parse_range(std::string_view header, std::uint64_t size, ByteRange& 
   if (!parse_number(first_text, first)) return RangeStatus::ignored;
   if (last_text.empty()) {
     last = size == 0 ? 0 : size - 1;
-  } else if (!parse_number(last_text, last) || last < first) {
+  } else if (!parse_position(last_text, last) || last < first) {
     return RangeStatus::ignored;
   }
   if (first >= size) return RangeStatus::unsatisfiable;
+  // An end past the file, however large, means its end (RFC 9110 14.1.2).
   range = {first, std::min(last, size - 1)};
   return RangeStatus::satisfiable;
 }
@@ -645,7 +664,8 @@ void StaticFiles::send(const Request& request, const Representation& file_rep,
   if (!if_none_match.empty()) {
     if (etag_matches(if_none_match, file_rep.etag)) status = 304;
   } else if (const auto since = parse_http_date(request.header("If-Modified-Since"))) {
-    if (file_rep.mtime <= *since) status = 304;
+    // A date in the future is wrong, not a validator (nginx ignores it too).
+    if (file_rep.mtime <= *since && *since <= std::time(nullptr)) status = 304;
   }
   ByteRange range;
   RangeStatus ranged = RangeStatus::ignored;
@@ -696,11 +716,17 @@ void StaticFiles::send(const Request& request, const Representation& file_rep,
 }
 
 const StaticFiles::CachedFile* StaticFiles::cached_file(const std::string& path, bool gzip) const {
+  return cached(path, gzip ? kGzipVariant : "");
+}
+
+const StaticFiles::CachedFile* StaticFiles::cached(const std::string& path,
+                                                   std::string_view variant) const {
   if (options_.cache_valid.count() <= 0) return nullptr;
-  cache_key_.assign(path).append(gzip ? "\n+gzip" : "");
+  cache_key_.assign(path).append(variant);
   const auto it = cache_.find(cache_key_);
   if (it == cache_.end()) return nullptr;
   if (std::chrono::steady_clock::now() - it->second.checked >= options_.cache_valid) {
+    cache_bytes_ -= it->second.content.size();
     cache_.erase(it);
     return nullptr;
   }
@@ -718,11 +744,24 @@ const StaticFiles::CachedFile* StaticFiles::cache_file(const std::string& path, 
     if (!n || *n == 0) return nullptr;  // an error, or the file shrank since its fstat
     got += *n;
   }
+  return store(path, gzip ? kGzipVariant : "", std::move(entry));
+}
+
+const StaticFiles::CachedFile* StaticFiles::store(const std::string& path, std::string_view variant,
+                                                  CachedFile entry) const {
   entry.checked = std::chrono::steady_clock::now();
-  // A bound on memory: small files only, and a full cache starts over.
-  if (cache_.size() >= kCacheEntries) cache_.clear();
-  const std::string key = path + (gzip ? "\n+gzip" : "");
-  return &(cache_[key] = std::move(entry));
+  // A bound on memory: a full cache starts over.
+  if (cache_.size() >= kCacheEntries || cache_bytes_ + entry.content.size() > kCacheBytes) {
+    cache_.clear();
+    cache_bytes_ = 0;
+  }
+  std::string key = path;
+  key.append(variant);
+  CachedFile& slot = cache_[std::move(key)];
+  cache_bytes_ -= slot.content.size();
+  cache_bytes_ += entry.content.size();
+  slot = std::move(entry);
+  return &slot;
 }
 
 bool StaticFiles::read_inline(Fd& file, Reply& reply) const {
@@ -752,30 +791,62 @@ bool StaticFiles::use_gzip_sibling(const std::string& relative, Fd& file, struct
 
 void StaticFiles::list_directory(const Request& request, const std::string& path,
                                  const Fd& directory, Reply& reply) const {
-  auto names = sys::list_directory(directory.get());
-  if (!names) {
-    error(&request, open_failure_status(names.error()), "cannot list " + path, reply);
-    return;
+  const CachedFile* listing = cached(path, kListingVariant);
+  if (listing == nullptr) {
+    auto page = render_listing(path, directory);
+    if (!page) {
+      error(&request, open_failure_status(page.error()), "cannot list " + path, reply);
+      return;
+    }
+    CachedFile entry;
+    entry.content = std::move(*page);
+    if (options_.cache_valid.count() <= 0) {
+      send_listing(request, entry.content, reply);
+      return;
+    }
+    listing = store(path, kListingVariant, std::move(entry));
   }
+  send_listing(request, listing->content, reply);
+}
+
+void StaticFiles::send_listing(const Request& request, std::string_view page, Reply& reply) const {
+  start_head(200, reply);
+  add_header(reply.data, "Content-Type", kHtmlType);
+  add_header(reply.data, "Content-Length", page.size());
+  finish(&request, reply, page);
+}
+
+Result<std::string> StaticFiles::render_listing(const std::string& path,
+                                                const Fd& directory) const {
+  auto names = sys::list_directory(directory.get());
+  if (!names) return names.error();
   std::sort(names->begin(), names->end());
   const std::string title = "Index of " + html_escape(path);
   std::string page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
                      "</title></head>\n<body><h1>" + title + "</h1>\n<table>\n";
   if (path != "/") page += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
+  std::size_t shown_count = 0;
   for (const auto& name : *names) {
+    if (page.size() >= kListingBytes) break;
+    ++shown_count;
+    // A symlink's own entry: the size and date of its target may lie outside the root.
     struct stat st {};
-    if (sys::fstatat(directory.get(), name.c_str(), st)) continue;
+    if (sys::fstatat(directory.get(), name.c_str(), st, options_.follow_symlinks)) continue;
     const bool is_dir = S_ISDIR(st.st_mode);
+    const bool is_link = S_ISLNK(st.st_mode);
     const std::string shown = name + (is_dir ? "/" : "");
     page += "<tr><td><a href=\"" + html_escape(percent_encode_path(shown)) + "\">" +
-            html_escape(shown) + "</a></td><td>" + format_http_date(st.st_mtim.tv_sec) +
-            "</td><td>" + (is_dir ? std::string("-") : std::to_string(st.st_size)) + "</td></tr>\n";
+            html_escape(shown) + "</a></td><td>" +
+            (is_link ? std::string("-") : format_http_date(st.st_mtim.tv_sec)) + "</td><td>" +
+            (is_dir || is_link ? std::string("-") : std::to_string(st.st_size)) + "</td></tr>\n";
   }
-  page += "</table></body></html>\n";
-  start_head(200, reply);
-  add_header(reply.data, "Content-Type", kHtmlType);
-  add_header(reply.data, "Content-Length", page.size());
-  finish(&request, reply, page);
+  page += "</table>\n";
+  if (shown_count < names->size()) {
+    page += "<p>Listing truncated: " + std::to_string(shown_count) + " of " +
+            std::to_string(names->size()) + " entries shown.</p>\n";
+  }
+  page += "</body></html>\n";
+  return page;
 }
 
 }  // namespace sockit::http

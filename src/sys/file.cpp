@@ -43,8 +43,9 @@ std::error_code fstat(int fd, struct stat& out) noexcept {
   return ::fstat(fd, &out) < 0 ? errno_code() : std::error_code{};
 }
 
-std::error_code fstatat(int directory, const char* name, struct stat& out) noexcept {
-  return ::fstatat(directory, name, &out, 0) < 0 ? errno_code() : std::error_code{};
+std::error_code fstatat(int directory, const char* name, struct stat& out, bool follow) noexcept {
+  const int flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
+  return ::fstatat(directory, name, &out, flags) < 0 ? errno_code() : std::error_code{};
 }
 
 Result<std::size_t> pread(int fd, void* data, std::size_t size, std::uint64_t offset) noexcept {

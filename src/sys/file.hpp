@@ -23,8 +23,8 @@ Result<int> open_directory(const char* path) noexcept;
 Result<int> open_below(int root, const char* path, bool beneath) noexcept;
 
 std::error_code fstat(int fd, struct stat& out) noexcept;
-// stat of a name inside an open directory, following symlinks.
-std::error_code fstatat(int directory, const char* name, struct stat& out) noexcept;
+// stat of a name inside an open directory; a symlink itself unless follow.
+std::error_code fstatat(int directory, const char* name, struct stat& out, bool follow) noexcept;
 
 Result<std::size_t> pread(int fd, void* data, std::size_t size, std::uint64_t offset) noexcept;
 

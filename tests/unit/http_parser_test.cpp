@@ -279,6 +279,11 @@ const std::vector<ValidRequest>& valid_requests() {
        "*",
        {{"HOST", "192.0.2.250:1900"}}},
       {"GET / HTTP/1.1\r\nHost:\r\n\r\n", "GET", "/", {{"Host", ""}}},
+      {"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", "GET", "/", {{"Host", "[::1]:8080"}}},
+      {"GET / HTTP/1.1\r\nHost: xn--bcher-kva.example_1~%41!$&'()*+,;=\r\n\r\n",
+       "GET",
+       "/",
+       {{"Host", "xn--bcher-kva.example_1~%41!$&'()*+,;="}}},
       {"GET / HTTP/1.1\r\nhost: a\r\n!#$%&'*+-.^_`|~09azAZ: x\r\n\r\n",
        "GET",
        "/",
@@ -416,6 +421,13 @@ const std::vector<Malformed>& malformed_requests() {
       {"GET / HTTP/1.1\r\n\r\n", E::missing_host},
       {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", E::missing_host},
       {"GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n", E::missing_host},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a?b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a#b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.1\r\nHost: a\\b\r\n\r\n", E::bad_host},
+      {"GET / HTTP/1.0\r\nHost: ../etc\r\n\r\n", E::bad_host},
   };
   return requests;
 }

@@ -104,6 +104,9 @@ TEST(HttpStatic, ParseRange) {
       {"items=0-1", 100, RangeStatus::ignored},
       {"", 100, RangeStatus::ignored},
       {"bytes=99999999999999999999999-", 100, RangeStatus::ignored},
+      // An end past the file, even beyond 2^64, is the file's end (RFC 9110 14.1.2).
+      {"bytes=10-99999999999999999999999", 100, RangeStatus::satisfiable, 10, 99},
+      {"bytes=-99999999999999999999999", 100, RangeStatus::satisfiable, 0, 99},
   };
   for (const auto& c : cases) {
     ByteRange range;
@@ -280,6 +283,14 @@ TEST_F(StaticFilesTest, ConditionalRequestsGet304) {
                                                   modified + "\r\n"))
                 .status,
             200);
+  // A date in the future, or one that does not exist, is no validator: 200, as nginx does.
+  for (const char* date :
+       {"Fri, 01 Jan 2100 00:00:00 GMT", "Sat, 31 Feb 2026 00:00:00 GMT", "yesterday"}) {
+    EXPECT_EQ(answer(site, request("/page.txt", std::string("If-Modified-Since: ") + date + "\r\n"))
+                  .status,
+              200)
+        << date;
+  }
   const auto not_modified = answer(site, request("/page.txt", "If-None-Match: " + etag + "\r\n"));
   EXPECT_EQ(body(not_modified), "");
   EXPECT_EQ(header(not_modified, "ETag"), etag);
@@ -292,6 +303,10 @@ TEST_F(StaticFilesTest, SingleByteRanges) {
   EXPECT_EQ(header(partial, "Content-Range"), "bytes 10-19/1000");
   EXPECT_EQ(header(partial, "Content-Length"), "10");
   EXPECT_EQ(body(partial), std::string(10, 'p'));
+  const auto clamped =
+      answer(site, request("/page.txt", "Range: bytes=990-99999999999999999999999\r\n"));
+  EXPECT_EQ(clamped.status, 206);
+  EXPECT_EQ(header(clamped, "Content-Range"), "bytes 990-999/1000");
   const auto beyond = answer(site, request("/page.txt", "Range: bytes=5000-\r\n"));
   EXPECT_EQ(beyond.status, 416);
   EXPECT_EQ(header(beyond, "Content-Range"), "bytes */1000");
@@ -334,6 +349,42 @@ TEST_F(StaticFilesTest, DirectoriesRedirectListAndIndex) {
   auto o = options();
   o.list_directories = false;
   EXPECT_EQ(get(request("/sub/"), o).status, 403);
+}
+
+TEST_F(StaticFilesTest, ListingsShowNothingOfSymlinkTargets) {
+  // A target outside the root with a size and a date no entry inside has.
+  write(base_ / "secret.txt", std::string(123457, 's'));
+  fs::create_symlink(base_ / "secret.txt", root_ / "sub" / "outside");
+  fs::last_write_time(base_ / "secret.txt",
+                      fs::file_time_type::clock::now() - std::chrono::hours(24 * 400));
+  http::StaticFiles site(options());
+  const auto listing = body(answer(site, request("/sub/")));
+  ASSERT_NE(listing.find("href=\"outside\""), std::string::npos) << listing;
+  const auto row = listing.substr(listing.find("href=\"outside\""));
+  EXPECT_EQ(row.substr(0, row.find("</tr>")),
+            "href=\"outside\">outside</a></td><td>-</td><td>-</td>");
+  EXPECT_EQ(listing.find("123457"), std::string::npos) << listing;
+}
+
+TEST_F(StaticFilesTest, ListingsAreCachedAndBounded) {
+  http::StaticFiles site(options());
+  const auto before = body(answer(site, request("/sub/")));
+  write(root_ / "sub" / "new.txt", "n");
+  // Within --cache-valid the listing is the one made before.
+  EXPECT_EQ(body(answer(site, request("/sub/"))), before);
+  auto o = options();
+  o.cache_valid = std::chrono::milliseconds(0);
+  EXPECT_NE(body(get(request("/sub/"), o)).find("new.txt"), std::string::npos);
+
+  // 20,000 entries with long names make more than a listing may hold.
+  const std::string stem(60, 'n');
+  fs::create_directories(root_ / "many");
+  for (int i = 0; i < 20000; ++i)
+    write(root_ / "many" / (stem + std::to_string(i)), "");
+  const auto big = body(get(request("/many/"), o));
+  EXPECT_LT(big.size(), 1100u * 1024);
+  EXPECT_NE(big.find("Listing truncated: "), std::string::npos);
+  EXPECT_NE(big.find(" of 20000 entries shown."), std::string::npos);
 }
 
 TEST_F(StaticFilesTest, SymlinksStayInsideTheRootUnlessAllowed) {

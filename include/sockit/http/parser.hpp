@@ -64,8 +64,9 @@ enum class ParseError : std::uint8_t {
   content_length_with_transfer_encoding,  // 400: both present (request smuggling)
   unsupported_transfer_encoding,          // 501: anything but a final "chunked"
   missing_host,                           // 400: an HTTP/1.1 request without exactly one Host
-  bad_chunk,                              // 400: malformed chunk size, extension or framing
-  chunk_too_large,                        // 400: a chunk size beyond 2^63
+  bad_host,   // 400: a Host value that is no host[:port] (spaces, path characters; RFC 9112 3.2)
+  bad_chunk,  // 400: malformed chunk size, extension or framing
+  chunk_too_large,  // 400: a chunk size beyond 2^63
 };
 
 // A short English description ("obsolete line folding"), for logs and error bodies.
@@ -158,6 +159,7 @@ struct Framing {
   bool other_coding = false;   // a transfer coding other than chunked is listed
   std::uint8_t chunked = 0;    // how many times chunked is listed (saturates)
   std::uint8_t hosts = 0;      // Host fields (saturates)
+  bool bad_host = false;       // a Host value with characters no host[:port] has
   bool connection_close = false;
   bool connection_keep_alive = false;
 };

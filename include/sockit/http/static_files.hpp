@@ -158,6 +158,10 @@ class StaticFiles {
     std::chrono::steady_clock::time_point checked;
   };
   static constexpr std::size_t kCacheEntries = 256;
+  // What the cache may hold in all, and a listing in all (cached or waiting to be sent):
+  // beyond it a listing ends with a notice, so that unread listings cannot pile up memory.
+  static constexpr std::size_t kCacheBytes = 32 * 1024 * 1024;
+  static constexpr std::size_t kListingBytes = 1024 * 1024;
 
   void send_file(const Request& request, const std::string& path, const std::string& relative,
                  bool gzip, Fd file, const struct stat& original, Reply& reply) const;
@@ -166,6 +170,10 @@ class StaticFiles {
             Fd file, Reply& reply) const;
   // The cached file for a path and gzip acceptance, if it is still valid.
   const CachedFile* cached_file(const std::string& path, bool gzip) const;
+  // The cache entry of path's variant ("", gzip, listing), if it is still valid.
+  const CachedFile* cached(const std::string& path, std::string_view variant) const;
+  const CachedFile* store(const std::string& path, std::string_view variant,
+                          CachedFile entry) const;
   // Reads file whole into the cache; nullptr when it cannot be read.
   const CachedFile* cache_file(const std::string& path, bool gzip, Representation file_rep,
                                const Fd& file) const;
@@ -173,6 +181,9 @@ class StaticFiles {
   bool use_gzip_sibling(const std::string& relative, Fd& file, struct stat& st) const;
   void list_directory(const Request& request, const std::string& path, const Fd& directory,
                       Reply& reply) const;
+  void send_listing(const Request& request, std::string_view page, Reply& reply) const;
+  // The HTML listing of directory, at most kListingBytes; an error code when unreadable.
+  Result<std::string> render_listing(const std::string& path, const Fd& directory) const;
   // Reads a small file body into reply.data; false if the file could not be read whole.
   bool read_inline(Fd& file, Reply& reply) const;
   void start_head(int status, Reply& reply) const;
@@ -189,7 +200,8 @@ class StaticFiles {
   mutable std::time_t date_second_ = 0;
   mutable std::string date_;
   mutable std::unordered_map<std::string, CachedFile> cache_;
-  mutable std::string cache_key_;  // reused, so a lookup allocates nothing
+  mutable std::size_t cache_bytes_ = 0;  // the contents the cache holds
+  mutable std::string cache_key_;        // reused, so a lookup allocates nothing
 };
 
 }  // namespace sockit::http
