@@ -11,6 +11,8 @@
 #include "sockit/http/response_reader.hpp"
 #include "sockit/select.hpp"
 
+#include "http/text.hpp"
+
 namespace sockit::http {
 namespace {
 
@@ -154,10 +156,7 @@ ResolveOverride parse_resolve_override(std::string_view text) {
     address = address.substr(1, address.size() - 2);
   }
   if (!Endpoint::from_ip(address, *port)) throw bad("ADDRESS must be a numeric IP address");
-  std::string host(text.substr(0, first));
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  return {std::move(host), *port, std::string(address)};
+  return {text::lowered(text.substr(0, first)), *port, std::string(address)};
 }
 
 // One connection, plain or TLS, with the bytes received past the last response.

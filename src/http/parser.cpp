@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "http/text.hpp"
+
 namespace sockit::http {
 namespace {
 
@@ -43,12 +45,9 @@ bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using text::for_each_element;
+using text::hex_value;
+
 // A byte that may not appear in a field value, a reason phrase or a chunk extension: the
 // control characters but HTAB, and DEL.
 bool is_ctl(char c) noexcept {
@@ -126,22 +125,10 @@ const char* skip_token(const char* p, const char* end) noexcept {
   return p;
 }
 
-// Calls f on each element of a comma-separated list, OWS trimmed, empty ones included;
-// stops at the first f that returns false.
-template <class F>
-bool for_each_element(std::string_view list, F f) noexcept {
-  for (;;) {
-    const auto comma = list.find(',');
-    if (!f(trim_ows(list.substr(0, comma)))) return false;
-    if (comma == npos) return true;
-    list.remove_prefix(comma + 1);
-  }
-}
-
 bool equals_lower(std::string_view text, std::string_view lower) noexcept {
   return text.size() == lower.size() &&
          std::equal(text.begin(), text.end(), lower.begin(),
-                    [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a + 32 : a) == b; });
+                    [](char a, char b) { return text::lower(a) == b; });
 }
 
 // The offsets come from this data, so the view is inside it.
@@ -430,9 +417,9 @@ bool is_token(std::string_view text) noexcept {
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return text::lower(x) == text::lower(y);
+         });
 }
 
 bool has_token(std::string_view list, std::string_view token) noexcept {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "http/text.hpp"
 #include "sys/file.hpp"
 
 namespace sockit::http {
@@ -42,34 +43,10 @@ constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr std::string_view kGzipVariant = "\n+gzip";
 constexpr std::string_view kListingVariant = "\n+listing";
 
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Calls each(item) for every comma-separated, trimmed, non-empty item of a header list.
-template <class Each>
-void for_each_item(std::string_view list, Each each) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto item = trim_ows(list.substr(0, comma));
-    if (!item.empty()) each(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
+using text::for_each_element;
+using text::hex_value;
+using text::lower;
+using text::lowered;
 
 template <class Number>
 bool parse_number(std::string_view text, Number& out) noexcept {
@@ -418,30 +395,32 @@ RangeStatus parse_range(std::string_view header, std::uint64_t size, ByteRange& 
 bool etag_matches(std::string_view if_none_match, std::string_view etag) noexcept {
   if (trim_ows(if_none_match) == "*") return true;
   bool found = false;
-  for_each_item(if_none_match, [&](std::string_view tag) {
+  for_each_element(if_none_match, [&](std::string_view tag) {
     found = found || opaque_tag(tag) == opaque_tag(etag);
+    return true;
   });
   return found;
 }
 
 bool accepts_encoding(std::string_view accept_encoding, std::string_view coding) noexcept {
   bool accepted = false;
-  for_each_item(accept_encoding, [&](std::string_view item) {
+  for_each_element(accept_encoding, [&](std::string_view item) {
     const auto semicolon = item.find(';');
     const auto name = trim_ows(item.substr(0, semicolon));
-    if (!iequals(name, coding) && name != "*") return;
+    if (!iequals(name, coding) && name != "*") return true;
     if (semicolon == std::string_view::npos) {
       accepted = true;
-      return;
+      return true;
     }
     auto parameter = trim_ows(item.substr(semicolon + 1));
     if (parameter.size() < 2 || lower(parameter[0]) != 'q' || parameter[1] != '=') {
       accepted = true;
-      return;
+      return true;
     }
     parameter.remove_prefix(2);
     // q=0, q=0.0, q=0.000: refused; anything else accepts.
     accepted = parameter.find_first_not_of("0.") != std::string_view::npos;
+    return true;
   });
   return accepted;
 }

@@ -1,10 +1,11 @@
 #include "sockit/http/url.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 #include "sockit/endpoint.hpp"
+
+#include "http/text.hpp"
 
 namespace sockit::http {
 namespace {
@@ -37,15 +38,7 @@ class UrlCategory final : public std::error_category {
   }
 };
 
-char lower(char c) noexcept {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-std::string lowered(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+using text::lowered;
 
 bool is_alpha(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/http_requests.hpp"
 #include "sockit/http/parser.hpp"
 
 namespace sockit::http {
@@ -156,23 +157,7 @@ struct ValidRequest {
   int version_minor = 1;
 };
 
-const std::string chrome_get =
-    "GET /assets/app.js?v=3 HTTP/1.1\r\n"
-    "Host: www.example.com\r\n"
-    "Connection: keep-alive\r\n"
-    "sec-ch-ua: \"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"\r\n"
-    "sec-ch-ua-mobile: ?0\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.6367.91 Safari/537.36\r\n"
-    "sec-ch-ua-platform: \"Linux\"\r\n"
-    "Accept: */*\r\n"
-    "Sec-Fetch-Site: same-origin\r\n"
-    "Sec-Fetch-Mode: no-cors\r\n"
-    "Sec-Fetch-Dest: script\r\n"
-    "Referer: https://www.example.com/\r\n"
-    "Accept-Encoding: gzip, deflate, br, zstd\r\n"
-    "Accept-Language: en-US,en;q=0.9\r\n"
-    "\r\n";
+const std::string chrome_get(sockit::test::chrome_get);
 
 const std::vector<ValidRequest>& valid_requests() {
   static const std::vector<ValidRequest> requests = {
