@@ -96,11 +96,16 @@ class Output {
   void commit() {
     if (path_.empty()) return;
     open();
-    FILE* file = std::exchange(file_, nullptr);
-    if (std::fclose(file) != 0) throw WriteError("write to " + path_ + ": " + errno_text());
-    std::error_code error;
-    std::filesystem::rename(temporary_, path_, error);
-    if (error) throw WriteError("rename to " + path_ + ": " + error.message());
+    std::string failure;
+    if (std::fclose(std::exchange(file_, nullptr)) != 0) {
+      failure = "write to " + path_ + ": " + errno_text();
+    } else if (std::error_code error; std::filesystem::rename(temporary_, path_, error), error) {
+      failure = "rename to " + path_ + ": " + error.message();
+    }
+    if (failure.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove(temporary_, ignored);
+    throw WriteError(failure);
   }
 
   // Forgets what was written; FILE stays as it was.
@@ -116,7 +121,9 @@ class Output {
     if (file_ != nullptr) return;
     // "x": never through a name that already exists (a link planted in the directory).
     file_ = std::fopen(temporary_.c_str(), "wbx");
-    if (file_ == nullptr) throw WriteError("cannot create " + temporary_ + ": " + errno_text());
+    if (file_ == nullptr) {
+      throw WriteError("cannot write " + path_ + " (as " + temporary_ + "): " + errno_text());
+    }
   }
 
   std::string path_;
