@@ -296,7 +296,7 @@ ResponseHead Client::exchange(const ClientRequest& request, Timing& timing) {
   }
 }
 
-Reply Client::fetch(ClientRequest request, int max_redirects) {
+FullResponse Client::fetch(ClientRequest request, int max_redirects) {
   Events& outer = *events_;
   Collector collector(outer);
   events_ = &collector;
@@ -310,7 +310,7 @@ Reply Client::fetch(ClientRequest request, int max_redirects) {
     ResponseHead head = exchange(request, timing);
     auto next = redirects < max_redirects ? redirect(request, head) : std::nullopt;
     if (!next) {
-      Reply reply;
+      FullResponse reply;
       static_cast<ResponseHead&>(reply) = std::move(head);
       reply.body = collector.take_body();
       return reply;
@@ -319,13 +319,13 @@ Reply Client::fetch(ClientRequest request, int max_redirects) {
   }
 }
 
-Reply Client::get(std::string_view url) {
+FullResponse Client::get(std::string_view url) {
   auto parsed = Url::parse(url);
   if (!parsed) throw_error(parsed.error(), "URL '" + std::string(url) + "'");
   return fetch(ClientRequest{"GET", std::move(*parsed), {}, std::nullopt});
 }
 
-Reply get(std::string_view url, ClientOptions options) {
+FullResponse get(std::string_view url, ClientOptions options) {
   Client client(std::move(options));
   return client.get(url);
 }

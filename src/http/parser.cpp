@@ -467,26 +467,32 @@ ParseStatus parse_head(Parser& parser, std::string_view data) noexcept {
   return parser.finish(data);
 }
 
+HeadParser::HeadParser(Limits limits) : limits_(clamped(limits)) {
+  reserve(fields_, limits_);
+}
+
+void HeadParser::reset_head() noexcept {
+  clear(fields_);
+  framing_ = {};
+  error_ = ParseError::none;
+  stage_ = HeadStage::start_line;
+}
+
+ParseStatus HeadParser::fail(ParseError error) noexcept {
+  error_ = error;
+  stage_ = HeadStage::failed;
+  return ParseStatus::error;
+}
+
 }  // namespace detail
 
 // --- RequestParser
 
-RequestParser::RequestParser(Limits limits) : limits_(clamped(limits)) {
-  reserve(fields_, limits_);
-}
+RequestParser::RequestParser(Limits limits) : HeadParser(limits) {}
 
 void RequestParser::reset() noexcept {
-  clear(fields_);
-  framing_ = {};
+  reset_head();
   request_ = {};
-  error_ = ParseError::none;
-  stage_ = detail::HeadStage::start_line;
-}
-
-ParseStatus RequestParser::fail(ParseError error) noexcept {
-  error_ = error;
-  stage_ = detail::HeadStage::failed;
-  return ParseStatus::error;
 }
 
 ParseStatus RequestParser::parse(std::string_view data) noexcept {
@@ -592,9 +598,7 @@ void RequestParser::make_views(std::string_view data) noexcept {
 
 // --- ResponseParser
 
-ResponseParser::ResponseParser(Limits limits) : limits_(clamped(limits)) {
-  reserve(fields_, limits_);
-}
+ResponseParser::ResponseParser(Limits limits) : HeadParser(limits) {}
 
 void ResponseParser::set_request_method(std::string_view method) noexcept {
   head_request_ = method == "HEAD";
@@ -602,17 +606,8 @@ void ResponseParser::set_request_method(std::string_view method) noexcept {
 }
 
 void ResponseParser::reset() noexcept {
-  clear(fields_);
-  framing_ = {};
+  reset_head();
   response_ = {};
-  error_ = ParseError::none;
-  stage_ = detail::HeadStage::start_line;
-}
-
-ParseStatus ResponseParser::fail(ParseError error) noexcept {
-  error_ = error;
-  stage_ = detail::HeadStage::failed;
-  return ParseStatus::error;
 }
 
 ParseStatus ResponseParser::parse(std::string_view data) noexcept {

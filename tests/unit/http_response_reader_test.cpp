@@ -71,13 +71,18 @@ TEST(ResponseReader, BadChunkIsAnError) {
   EXPECT_EQ(outcomes[0], ResponseReader::Step::error);
 }
 
+// A buffer holding text, as one read would leave it.
+ReadBuffer holding(std::string_view text) {
+  ReadBuffer buffer(256);
+  auto space = buffer.space();
+  std::memcpy(space.data(), text.data(), text.size());
+  buffer.commit(text.size());
+  return buffer;
+}
+
 TEST(ResponseReader, BodyUntilCloseEndsAtClose) {
   ResponseReader reader("GET");
-  ReadBuffer buffer(256);
-  const std::string reply = "HTTP/1.0 200 OK\r\n\r\nsome body";
-  auto space = buffer.space();
-  std::memcpy(space.data(), reply.data(), reply.size());
-  buffer.commit(reply.size());
+  auto buffer = holding("HTTP/1.0 200 OK\r\n\r\nsome body");
   EXPECT_EQ(reader.advance(buffer), ResponseReader::Step::more);
   EXPECT_TRUE(reader.finish_at_close());
   EXPECT_FALSE(reader.keep_alive());
@@ -131,11 +136,7 @@ TEST(ResponseReader, HeadLargerThanTheBufferIsAnError) {
 
 TEST(ResponseReader, LeftoverBytesStayInTheBuffer) {
   ResponseReader reader("GET");
-  ReadBuffer buffer(256);
-  const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200";
-  auto space = buffer.space();
-  std::memcpy(space.data(), reply.data(), reply.size());
-  buffer.commit(reply.size());
+  auto buffer = holding("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200");
   EXPECT_EQ(reader.advance(buffer), ResponseReader::Step::done);
   EXPECT_EQ(buffer.pending(), "HTTP/1.1 200");
 }

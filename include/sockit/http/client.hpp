@@ -69,7 +69,7 @@ struct ResponseHead {
 };
 
 // A whole response, for callers that want the body in memory.
-struct Reply : ResponseHead {
+struct FullResponse : ResponseHead {
   std::string body;
 };
 
@@ -136,8 +136,8 @@ class Client {
   ResponseHead exchange(const ClientRequest& request, Timing& timing);
   // Sends request, following up to max_redirects redirects, and returns the last response
   // whole; the events see notes and heads but not the body.
-  Reply fetch(ClientRequest request, int max_redirects = 20);
-  Reply get(std::string_view url);
+  FullResponse fetch(ClientRequest request, int max_redirects = 20);
+  FullResponse get(std::string_view url);
 
  private:
   std::unique_ptr<Connection> take_or_open(const Url& url, Timing& timing);
@@ -155,6 +155,6 @@ class Client {
 };
 
 // One GET with a client of its own, following redirects.
-Reply get(std::string_view url, ClientOptions options = {});
+FullResponse get(std::string_view url, ClientOptions options = {});
 
 }  // namespace sockit::http

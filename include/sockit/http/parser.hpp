@@ -172,11 +172,31 @@ enum class HeadStage : std::uint8_t { start_line, fields, complete, failed };
 template <class Parser>
 ParseStatus parse_head(Parser& parser, std::string_view data) noexcept;
 
+// What a request parser and a response parser share: limits, the field lines, what framed
+// the body, where the parse is, and the error it stopped at.
+class HeadParser {
+ public:
+  ParseError error() const noexcept { return error_; }
+
+ protected:
+  explicit HeadParser(Limits limits);
+  // Ready for the next head; the derived parser clears its own message.
+  void reset_head() noexcept;
+  ParseStatus fail(ParseError error) noexcept;
+
+  Limits limits_;
+  FieldLines fields_;
+  Framing framing_;
+  ParseError error_ = ParseError::none;
+  HeadStage stage_ = HeadStage::start_line;
+  int version_minor_ = 1;
+};
+
 }  // namespace detail
 
 // Parses request heads. One parser serves every request of a connection: reset() between
 // them. After an error, the parser stays in error until reset().
-class RequestParser {
+class RequestParser : private detail::HeadParser {
  public:
   explicit RequestParser(Limits limits = {});
 
@@ -185,7 +205,7 @@ class RequestParser {
   // Empty lines before the request line are skipped and counted in head_size.
   ParseStatus parse(std::string_view data) noexcept;
   const Request& request() const noexcept { return request_; }
-  ParseError error() const noexcept { return error_; }
+  using HeadParser::error;
   void reset() noexcept;
 
  private:
@@ -194,15 +214,8 @@ class RequestParser {
   ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
   void make_views(std::string_view data) noexcept;
-  ParseStatus fail(ParseError error) noexcept;
 
-  Limits limits_;
-  detail::FieldLines fields_;
-  detail::Framing framing_;
   Request request_;
-  ParseError error_ = ParseError::none;
-  detail::HeadStage stage_ = detail::HeadStage::start_line;
-  int version_minor_ = 1;
   std::uint32_t method_offset_ = 0;
   std::uint32_t method_size_ = 0;
   std::uint32_t target_offset_ = 0;
@@ -212,14 +225,14 @@ class RequestParser {
 // Parses response heads. The framing of a response depends on the request it answers:
 // set_request_method("HEAD") before parsing the reply to a HEAD request (and "CONNECT": a
 // 2xx reply to it has no body, the tunnel follows).
-class ResponseParser {
+class ResponseParser : private detail::HeadParser {
  public:
   explicit ResponseParser(Limits limits = {});
 
   void set_request_method(std::string_view method) noexcept;
   ParseStatus parse(std::string_view data) noexcept;
   const Response& response() const noexcept { return response_; }
-  ParseError error() const noexcept { return error_; }
+  using HeadParser::error;
   // Keeps the request method set for the next response (a 100 Continue is followed by
   // the real reply to the same request).
   void reset() noexcept;
@@ -230,17 +243,10 @@ class ResponseParser {
   ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
   void make_views(std::string_view data) noexcept;
-  ParseStatus fail(ParseError error) noexcept;
 
-  Limits limits_;
-  detail::FieldLines fields_;
-  detail::Framing framing_;
   Response response_;
-  ParseError error_ = ParseError::none;
-  detail::HeadStage stage_ = detail::HeadStage::start_line;
   bool head_request_ = false;
   bool connect_request_ = false;
-  int version_minor_ = 1;
   int status_ = 0;
   std::uint32_t reason_offset_ = 0;
   std::uint32_t reason_size_ = 0;
