@@ -115,19 +115,8 @@ void Connection::on_idle_timer() noexcept {
   arm_idle_timer(SteadyClock::now());
 }
 
-class Service::TaskCount {
- public:
-  explicit TaskCount(Service& service) noexcept : service_(service) { ++service_.tasks_; }
-  ~TaskCount() { service_.task_ended(); }
-  TaskCount(const TaskCount&) = delete;
-  TaskCount& operator=(const TaskCount&) = delete;
-
- private:
-  Service& service_;
-};
-
 Service::Service(EventLoop& loop, std::string_view name, ServerLimits& limits)
-    : loop_(loop), name_(name), limits_(limits), scratch_(kScratchSize) {}
+    : loop_(loop), name_(name), limits_(limits), scratch_(kScratchSize), tasks_(loop) {}
 
 Service::~Service() {
   drained_ = nullptr;
@@ -145,9 +134,9 @@ void Service::add_datagram(DatagramSocket socket) {
 
 void Service::start() {
   for (auto& listener : listeners_)
-    spawn(loop_, accept_loop(listener));
+    tasks_.spawn(accept_loop(listener));
   for (auto& socket : datagrams_)
-    spawn(loop_, receive_loop(socket));
+    tasks_.spawn(receive_loop(socket));
 }
 
 void Service::stop_listening() noexcept {
@@ -165,22 +154,18 @@ void Service::drain() {
     // request that arrived unread cannot turn it into a reset.
     if (c->waiting_) c->waiting_->cancel(std::make_error_code(std::errc::operation_canceled));
   }
-  finish_if_drained();
+  spawn(loop_, report_drained());
+}
+
+Task<> Service::report_drained() {
+  co_await tasks_.join();
+  if (drained_) std::exchange(drained_, nullptr)();
 }
 
 void Service::force_close() {
   stop_listening();
   for (Connection* c = connections_; c; c = c->next_)
     c->stream_.close();
-}
-
-void Service::task_ended() noexcept {
-  --tasks_;
-  finish_if_drained();
-}
-
-void Service::finish_if_drained() noexcept {
-  if (tasks_ == 0 && draining_ && drained_) std::exchange(drained_, nullptr)();
 }
 
 void Service::link(Connection& connection) noexcept {
@@ -236,7 +221,6 @@ bool Service::take_slot(const AsyncAccepted& accepted) {
 }
 
 Task<> Service::refuse(Stream stream) {
-  TaskCount running(*this);
   // One try, never a wait for a peer that does not read; the graceful close then keeps the
   // peer's request from turning the close into a reset that would destroy the refusal.
   if (!stream.socket().try_send(refusal())) co_return;
@@ -244,7 +228,6 @@ Task<> Service::refuse(Stream stream) {
 }
 
 Task<> Service::accept_loop(Listener& listener) {
-  TaskCount running(*this);
   const bool tcp = listener.socket().family() != Family::local;
   for (;;) {
     auto accepted = co_await listener.accept();
@@ -257,19 +240,18 @@ Task<> Service::accept_loop(Listener& listener) {
     }
     if (!admit(accepted->peer, "tcp")) continue;
     if (!take_slot(*accepted)) {
-      if (!refusal().empty()) spawn(loop_, refuse(std::move(accepted->stream)));
+      if (!refusal().empty()) tasks_.spawn(refuse(std::move(accepted->stream)));
       continue;
     }
     // Replies go out as they are written: Nagle's wait for an ACK that the peer delays would
     // stall every pipelined or multi-part reply by 40 ms.
     if (tcp) (void)accepted->stream.socket().try_set(opt::no_delay{true});
     ++stats_.connections;
-    spawn(loop_, run_connection(std::move(accepted->stream), std::move(accepted->peer)));
+    tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer)));
   }
 }
 
 Task<> Service::run_connection(Stream stream, Endpoint peer) {
-  TaskCount running(*this);
   Connection connection(*this, stream, peer);
   co_await serve(connection);
   if (connection.linger_) co_await close_gracefully(connection.stream());
@@ -300,7 +282,6 @@ bool Service::from_a_server(const DatagramSocket& socket, const Endpoint& from) 
 }
 
 Task<> Service::receive_loop(DatagramSocket& socket) {
-  TaskCount running(*this);
   std::vector<char> request(64 * 1024);
   Endpoint from;
   for (std::size_t received_in_turn = 0;; ++received_in_turn) {

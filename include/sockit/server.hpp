@@ -57,6 +57,7 @@
 #include "sockit/loop_group.hpp"
 #include "sockit/network.hpp"
 #include "sockit/task.hpp"
+#include "sockit/task_group.hpp"
 
 namespace sockit {
 
@@ -283,14 +284,10 @@ class Service {
 
  private:
   friend class Connection;
-  // Counts a running accept loop, receive loop or connection, for the end of a drain.
-  class TaskCount;
-
   // Closes the listeners and datagram sockets: the first step of drain() and force_close().
   void stop_listening() noexcept;
-  void task_ended() noexcept;
   // Calls the on_drained callback once a drain has ended every task.
-  void finish_if_drained() noexcept;
+  Task<> report_drained();
   Task<> accept_loop(Listener& listener);
   Task<> receive_loop(DatagramSocket& socket);
   Task<> run_connection(Stream stream, Endpoint peer);
@@ -315,7 +312,8 @@ class Service {
   std::vector<char> scratch_;
   Connection* connections_ = nullptr;
   std::size_t live_ = 0;
-  std::size_t tasks_ = 0;
+  // The accept and receive loops, connections and refusals: a drain ends when it is empty.
+  TaskGroup tasks_;
   std::function<void()> drained_;
   ServiceStats stats_;
   bool draining_ = false;
