@@ -14,6 +14,7 @@
 #include "sockit/http/response_reader.hpp"
 #include "sockit/options.hpp"
 #include "sockit/task.hpp"
+#include "sockit/task_group.hpp"
 
 namespace sockit::tools::load {
 namespace {
@@ -64,16 +65,18 @@ class Worker {
         datagrams_(count) {}
 
   void run() {
+    TaskGroup connections(loop_);
     try {
       if (shared_.deadline != Clock::time_point::max()) {
         loop_.call_later(shared_.deadline - Clock::now(), [this] { stop_all(); });
       }
       for (std::size_t i = 0; i < streams_.size(); ++i)
-        start(connection(i));
+        connections.spawn(recorded(connection(i)));
     } catch (const std::exception& e) {
       record_error(ErrorKind::connect, e.what(), shared_.measure_start, 1);
     }
-    if (--running_ > 0) loop_.run();
+    sockit::spawn(loop_, stop_after(connections));
+    loop_.run();
     const auto end = std::min(Clock::now(), shared_.deadline);
     results_.elapsed = std::max(Seconds(0), Seconds(end - shared_.measure_start));
   }
@@ -91,18 +94,19 @@ class Worker {
 
   bool time_up(Clock::time_point now) const noexcept { return time_up_ || now >= shared_.deadline; }
 
-  void start(Task<> task) {
-    ++running_;
-    sockit::spawn(loop_, finish(std::move(task)));
-  }
-
-  Task<> finish(Task<> task) {
+  // A connection's task, with a failure counted as an error of the run rather than reported.
+  Task<> recorded(Task<> task) {
     try {
       co_await std::move(task);
     } catch (const std::exception& e) {
       record_error(ErrorKind::connect, e.what(), Clock::now(), 1);
     }
-    if (--running_ == 0) loop_.stop();
+  }
+
+  // The loop runs until every connection has ended.
+  Task<> stop_after(TaskGroup& connections) {
+    co_await connections.join();
+    loop_.stop();
   }
 
   // How many of up to wanted requests a connection may send now; 0 once the run is over.
@@ -436,7 +440,6 @@ class Worker {
   Shared& shared_;
   const LoadOptions& options_;
   std::size_t first_;
-  std::size_t running_ = 1;  // 1 while tasks are being started, so none stops the loop early
   bool time_up_ = false;
   EventLoop loop_;
   // After loop_: they close before it goes.
