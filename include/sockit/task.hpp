@@ -59,8 +59,10 @@ struct FinalAwaiter {
   void await_resume() const noexcept {}
 };
 
-// An awaiter named by the awaiting code (co_await op; with op an lvalue), awaited in place:
-// GCC would otherwise await a copy of what await_transform returns.
+// An awaiter awaited in place, whether the awaiting code names it (co_await op;) or not
+// (co_await s.read_some(buf)): GCC would otherwise await a copy of what await_transform
+// returns, and keep both in the coroutine's frame. A temporary operand of co_await lives
+// until the end of its full expression, which spans the suspension.
 template <class Awaiter>
 struct AwaitRef {
   Awaiter* awaiter;
@@ -85,7 +87,7 @@ struct PromiseBase {
     if constexpr (requires { awaitable.set_cancel_slot(slot); }) {
       if (slot != nullptr) awaitable.set_cancel_slot(slot);
     }
-    if constexpr (std::is_lvalue_reference_v<Awaitable> && requires { awaitable.await_ready(); }) {
+    if constexpr (requires { awaitable.await_ready(); }) {
       return AwaitRef<std::remove_reference_t<Awaitable>>{&awaitable};
     } else {
       return std::forward<Awaitable>(awaitable);

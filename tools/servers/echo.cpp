@@ -28,12 +28,18 @@ Task<> EchoService::serve(Connection& connection) {
       // Back-pressure: keep this one chunk and read nothing more until the peer has taken
       // it, so a client that stops reading costs one chunk, never unbounded memory.
       pending.assign(data.substr(done));
-      if (!co_await connection.send(connection.stream().write_all(pending))) co_return;
+      if (!co_await write_rest(connection, pending)) co_return;
       // The capacity stays while the peer keeps sending: a streaming connection reuses it.
       pending.clear();
     }
     if (connection.draining()) co_return;
   }
+}
+
+// A coroutine of its own, so that the write's awaiter (with its send-timeout timer) takes
+// room only while a peer is slow, not in the frame of every idle connection.
+Task<bool> EchoService::write_rest(Connection& connection, std::string& pending) {
+  co_return static_cast<bool>(co_await connection.send(connection.stream().write_all(pending)));
 }
 
 std::string_view EchoService::reply(std::string_view request, std::span<char> /*out*/) {

@@ -13,6 +13,10 @@ class EchoService final : public Service {
  protected:
   Task<> serve(Connection& connection) override;
   std::string_view reply(std::string_view request, std::span<char> out) override;
+
+ private:
+  // The rest of a chunk the peer is slow to take; false when the connection failed.
+  static Task<bool> write_rest(Connection& connection, std::string& pending);
 };
 
 }  // namespace sockit::tools::servers
