@@ -440,33 +440,6 @@ bool Message::has_header(std::string_view name) const noexcept {
 
 namespace detail {
 
-template <class Parser>
-ParseStatus parse_head(Parser& parser, std::string_view data) noexcept {
-  if (data.size() < parser.fields_.scanned) return ParseStatus::incomplete;  // not the same message
-  switch (parser.stage_) {
-    case HeadStage::failed:
-      return ParseStatus::error;
-    case HeadStage::complete:
-      parser.make_views(data);
-      return ParseStatus::complete;
-    case HeadStage::start_line: {
-      const ParseStatus status = parser.parse_start_line(data);
-      if (status != ParseStatus::complete) return status;
-      parser.stage_ = HeadStage::fields;
-      break;
-    }
-    case HeadStage::fields:
-      break;
-  }
-  const ParseStatus status = parse_fields(parser.fields_, data, parser.limits_, parser.error_,
-                                          [&parser](std::string_view name, std::string_view value) {
-                                            return note_field(parser.framing_, name, value);
-                                          });
-  if (status == ParseStatus::error) return parser.fail(parser.error_);
-  if (status == ParseStatus::incomplete) return status;
-  return parser.finish(data);
-}
-
 HeadParser::HeadParser(Limits limits) : limits_(clamped(limits)) {
   reserve(fields_, limits_);
 }
@@ -484,33 +457,9 @@ ParseStatus HeadParser::fail(ParseError error) noexcept {
   return ParseStatus::error;
 }
 
-}  // namespace detail
-
-// --- RequestParser
-
-RequestParser::RequestParser(Limits limits) : HeadParser(limits) {}
-
-void RequestParser::reset() noexcept {
-  reset_head();
-  request_ = {};
-}
-
-ParseStatus RequestParser::parse(std::string_view data) noexcept {
-  return detail::parse_head(*this, data);
-}
-
-// Skips the empty lines before the request line (RFC 9112 2.2) and parses it.
-ParseStatus RequestParser::parse_start_line(std::string_view data) noexcept {
+ParseStatus HeadParser::find_start_line(std::string_view data, std::size_t start,
+                                        std::size_t& end) noexcept {
   const std::size_t window = std::min(data.size(), limits_.max_head_bytes);
-  std::size_t start = fields_.next_line;
-  while (start < window && (data[start] == '\n' || data[start] == '\r')) {
-    if (data[start] == '\r') {
-      if (start + 1 == window) break;
-      if (data[start + 1] != '\n') return fail(ParseError::bad_request_line);
-      ++start;
-    }
-    fields_.next_line = fields_.scanned = ++start;
-  }
   // The line's content may take max_request_line bytes, then CR LF.
   const std::size_t line_window = std::min(window, start + limits_.max_request_line + 2);
   const std::size_t lf = find_lf(data, std::max(fields_.scanned, start), line_window);
@@ -524,9 +473,87 @@ ParseStatus RequestParser::parse_start_line(std::string_view data) noexcept {
     if (window == limits_.max_head_bytes) return fail(ParseError::headers_too_large);
     return ParseStatus::incomplete;
   }
-  const std::size_t end = content_end(data, start, lf);
+  end = content_end(data, start, lf);
   if (end - start > limits_.max_request_line) return fail(ParseError::request_line_too_long);
   fields_.next_line = fields_.scanned = lf + 1;
+  return ParseStatus::complete;
+}
+
+template <class Parser, class Message>
+ParseStatus MessageParser<Parser, Message>::parse(std::string_view data) noexcept {
+  Parser& parser = static_cast<Parser&>(*this);
+  if (data.size() < fields_.scanned) return ParseStatus::incomplete;  // not the same message
+  switch (stage_) {
+    case HeadStage::failed:
+      return ParseStatus::error;
+    case HeadStage::complete:
+      make_views(data);
+      return ParseStatus::complete;
+    case HeadStage::start_line: {
+      const ParseStatus status = parser.parse_start_line(data);
+      if (status != ParseStatus::complete) return status;
+      stage_ = HeadStage::fields;
+      break;
+    }
+    case HeadStage::fields:
+      break;
+  }
+  const ParseStatus status = parse_fields(fields_, data, limits_, error_,
+                                          [this](std::string_view name, std::string_view value) {
+                                            return note_field(framing_, name, value);
+                                          });
+  if (status == ParseStatus::error) return fail(error_);
+  if (status == ParseStatus::incomplete) return status;
+  return parser.finish(data);
+}
+
+template <class Parser, class Message>
+void MessageParser<Parser, Message>::reset() noexcept {
+  reset_head();
+  message_ = {};
+}
+
+template <class Parser, class Message>
+ParseStatus MessageParser<Parser, Message>::complete_message(std::string_view data, BodyKind body,
+                                                             bool keeps_alive) noexcept {
+  stage_ = HeadStage::complete;
+  message_.version_minor = version_minor_;
+  message_.body = body;
+  message_.content_length = body == BodyKind::length ? framing_.content_length : 0;
+  message_.keep_alive = keeps_alive;
+  message_.head_size = fields_.next_line;
+  make_views(data);
+  return ParseStatus::complete;
+}
+
+template <class Parser, class Message>
+void MessageParser<Parser, Message>::make_views(std::string_view data) noexcept {
+  make_header_views(fields_, data);
+  message_.headers = fields_.headers;
+  static_cast<Parser&>(*this).make_start_line_views(data);
+}
+
+}  // namespace detail
+
+// --- RequestParser
+
+RequestParser::RequestParser(Limits limits) : MessageParser(limits) {}
+
+// Skips the empty lines before the request line (RFC 9112 2.2) and parses it.
+ParseStatus RequestParser::parse_start_line(std::string_view data) noexcept {
+  const std::size_t window = std::min(data.size(), limits_.max_head_bytes);
+  std::size_t start = fields_.next_line;
+  while (start < window && (data[start] == '\n' || data[start] == '\r')) {
+    if (data[start] == '\r') {
+      if (start + 1 == window) break;
+      if (data[start + 1] != '\n') return fail(ParseError::bad_request_line);
+      ++start;
+    }
+    fields_.next_line = fields_.scanned = ++start;
+  }
+  std::size_t end = 0;
+  if (const ParseStatus status = find_start_line(data, start, end); status != ParseStatus::complete)
+    return status;
 
   const char* const base = data.data();
   const char* const line_end = base + end;
@@ -579,59 +606,29 @@ ParseStatus RequestParser::finish(std::string_view data) noexcept {
   if (f.hosts > 1 || (f.hosts == 0 && version_minor_ >= 1)) return fail(ParseError::missing_host);
   if (f.bad_host) return fail(ParseError::bad_host);
 
-  stage_ = detail::HeadStage::complete;
-  request_.version_minor = version_minor_;
-  request_.body = body;
-  request_.content_length = body == BodyKind::length ? f.content_length : 0;
-  request_.keep_alive = keep_alive(version_minor_, f);
-  request_.head_size = fields_.next_line;
-  make_views(data);
-  return ParseStatus::complete;
+  return complete_message(data, body, keep_alive(version_minor_, f));
 }
 
-void RequestParser::make_views(std::string_view data) noexcept {
-  make_header_views(fields_, data);
-  request_.headers = fields_.headers;
-  request_.method = view(data, method_offset_, method_size_);
-  request_.target = view(data, target_offset_, target_size_);
+void RequestParser::make_start_line_views(std::string_view data) noexcept {
+  message_.method = view(data, method_offset_, method_size_);
+  message_.target = view(data, target_offset_, target_size_);
 }
 
 // --- ResponseParser
 
-ResponseParser::ResponseParser(Limits limits) : HeadParser(limits) {}
+ResponseParser::ResponseParser(Limits limits) : MessageParser(limits) {}
 
 void ResponseParser::set_request_method(std::string_view method) noexcept {
   head_request_ = method == "HEAD";
   connect_request_ = method == "CONNECT";
 }
 
-void ResponseParser::reset() noexcept {
-  reset_head();
-  response_ = {};
-}
-
-ParseStatus ResponseParser::parse(std::string_view data) noexcept {
-  return detail::parse_head(*this, data);
-}
-
 // "HTTP/1.1 200 OK": the version, a three-digit code and an optional reason (a missing space
 // before an empty reason is tolerated, as clients do).
 ParseStatus ResponseParser::parse_start_line(std::string_view data) noexcept {
-  const std::size_t window = std::min(data.size(), limits_.max_head_bytes);
-  const std::size_t line_window = std::min(window, limits_.max_request_line + 2);
-  const std::size_t lf = find_lf(data, fields_.scanned, line_window);
-  if (lf == npos) {
-    fields_.scanned = line_window;
-    if (line_window > limits_.max_request_line + 1 ||
-        (line_window == limits_.max_request_line + 1 && data[line_window - 1] != '\r')) {
-      return fail(ParseError::request_line_too_long);
-    }
-    if (window == limits_.max_head_bytes) return fail(ParseError::headers_too_large);
-    return ParseStatus::incomplete;
-  }
-  const std::size_t end = content_end(data, 0, lf);
-  if (end > limits_.max_request_line) return fail(ParseError::request_line_too_long);
-  fields_.next_line = fields_.scanned = lf + 1;
+  std::size_t end = 0;
+  if (const ParseStatus status = find_start_line(data, 0, end); status != ParseStatus::complete)
+    return status;
 
   const std::string_view line = data.substr(0, end);
   version_minor_ = parse_version(line.substr(0, 8));
@@ -675,21 +672,13 @@ ParseStatus ResponseParser::finish(std::string_view data) noexcept {
     body = BodyKind::length;
   }
 
-  stage_ = detail::HeadStage::complete;
-  response_.version_minor = version_minor_;
-  response_.status = status_;
-  response_.body = body;
-  response_.content_length = body == BodyKind::length ? f.content_length : 0;
-  response_.keep_alive = body != BodyKind::until_close && keep_alive(version_minor_, f);
-  response_.head_size = fields_.next_line;
-  make_views(data);
-  return ParseStatus::complete;
+  message_.status = status_;
+  return complete_message(data, body,
+                          body != BodyKind::until_close && keep_alive(version_minor_, f));
 }
 
-void ResponseParser::make_views(std::string_view data) noexcept {
-  make_header_views(fields_, data);
-  response_.headers = fields_.headers;
-  response_.reason = view(data, reason_offset_, reason_size_);
+void ResponseParser::make_start_line_views(std::string_view data) noexcept {
+  message_.reason = view(data, reason_offset_, reason_size_);
 }
 
 // --- ChunkedDecoder
@@ -802,5 +791,9 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view input) noexcept {
   }
   return {ParseStatus::incomplete, pos, data};
 }
+
+// The two parsers' parse and reset, defined here.
+template class detail::MessageParser<RequestParser, Request>;
+template class detail::MessageParser<ResponseParser, Response>;
 
 }  // namespace sockit::http

@@ -105,10 +105,16 @@ def bench(*args, **kwargs):
 
 
 class CountTest(LeakCheckedTestCase):
-    def test_exact_count_with_keepalive(self):
+    def bench_counted(self, *args):
+        """`sockit bench URL ARGS...` against a CountingServer, which must succeed: the server
+        (stopped) and the report."""
         with CountingServer() as server:
-            result, report = bench(server.url, "-c", 10, "-t", 2, "-n", 1000)
+            result, report = bench(server.url, *args)
             self.assertSucceeds(result)
+        return server, report
+
+    def test_exact_count_with_keepalive(self):
+        server, report = self.bench_counted("-c", 10, "-t", 2, "-n", 1000)
         self.assertEqual(server.requests, 1000)
         self.assertEqual(report["requests"], 1000)
         self.assertEqual(report["status_codes"], {"200": 1000})
@@ -118,17 +124,13 @@ class CountTest(LeakCheckedTestCase):
         self.assertEqual(sum(report["per_second"]), 1000)
 
     def test_exact_count_without_keepalive(self):
-        with CountingServer() as server:
-            result, report = bench(server.url, "-c", 4, "-n", 200, "--no-keepalive")
-            self.assertSucceeds(result)
+        server, report = self.bench_counted("-c", 4, "-n", 200, "--no-keepalive")
         self.assertEqual(server.requests, 200)
         self.assertEqual(server.connections, 200)
         self.assertEqual(report["connect"]["count"], 200)
 
     def test_pipelined(self):
-        with CountingServer() as server:
-            result, report = bench(server.url, "-c", 3, "-n", 301, "--pipeline", 8)
-            self.assertSucceeds(result)
+        server, report = self.bench_counted("-c", 3, "-n", 301, "--pipeline", 8)
         self.assertEqual(server.requests, 301)
         self.assertEqual(report["requests"], 301)
 
@@ -141,9 +143,7 @@ class CountTest(LeakCheckedTestCase):
         self.assertGreater(second.requests, 0)
 
     def test_warmup_is_not_counted(self):
-        with CountingServer() as server:
-            result, report = bench(server.url, "-c", 2, "-n", 100, "--warmup", "300ms")
-            self.assertSucceeds(result)
+        server, report = self.bench_counted("-c", 2, "-n", 100, "--warmup", "300ms")
         self.assertEqual(report["requests"], 100)
         self.assertEqual(report["latency"]["count"], 100)
         self.assertGreater(server.requests, 100)
@@ -163,9 +163,7 @@ class CountTest(LeakCheckedTestCase):
                                 key=repr))
 
     def test_duration(self):
-        with CountingServer() as server:
-            result, report = bench(server.url, "-c", 2, "-d", "1s")
-            self.assertSucceeds(result)
+        server, report = self.bench_counted("-c", 2, "-d", "1s")
         self.assertGreater(report["requests"], 0)
         # Requests cut short at the deadline are neither answered nor errors.
         self.assertGreaterEqual(server.requests, report["requests"])

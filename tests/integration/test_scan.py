@@ -35,31 +35,26 @@ def closed_ports(count):
     return {free_port() for _ in range(count)}
 
 
-def listening_ports():
-    """Every TCP port in LISTEN state on this machine (IPv4 and IPv6), from /proc."""
-    ports = set()
+def tcp_sockets():
+    """(local port, remote port, state) of every TCP socket on this machine (IPv4 and IPv6),
+    from /proc; the state as the kernel writes it in hex (0A: LISTEN, 06: TIME_WAIT)."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
-                if fields[3] == "0A":
-                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+                local, remote = (int(end.rsplit(":", 1)[1], 16) for end in fields[1:3])
+                yield local, remote, fields[3]
+
+
+def listening_ports():
+    """Every TCP port in LISTEN state on this machine."""
+    return {local for local, _, state in tcp_sockets() if state == "0A"}
 
 
 def time_wait_ports(ports):
     """Ports of ports that have a TIME_WAIT socket on either end."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if fields[3] == "06":
-                    for end in (fields[1], fields[2]):
-                        port = int(end.rsplit(":", 1)[1], 16)
-                        if port in ports:
-                            found.add(port)
-    return found
+    return {port for *ends, state in tcp_sockets() if state == "06" for port in ends
+            if port in ports}
 
 
 def json_lines(stdout):

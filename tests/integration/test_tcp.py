@@ -29,6 +29,15 @@ def record_then_reply(received):
     return handler
 
 
+def send_to_recorder(text):
+    """`sockit tcp --send text` against a record_then_reply server: the result, and the bytes
+    the server received."""
+    received = queue.Queue()
+    with ThreadedServer(record_then_reply(received)) as server:
+        result = run("tcp", "127.0.0.1", server.port, "--send", text)
+    return result, received.get(timeout=DEFAULT_TIMEOUT)
+
+
 
 def tcp(*args, **kwargs):
     """`sockit tcp ARGS...` in the background (see sockit_test.background)."""
@@ -169,26 +178,20 @@ class CopyTest(TcpTestCase):
 
 class SendTest(TcpTestCase):
     def test_head_request_in_one_argument(self):
-        received = queue.Queue()
-        with ThreadedServer(record_then_reply(received)) as server:
-            result = run("tcp", "127.0.0.1", server.port, "--send", r"HEAD / HTTP/1.0\r\n\r\n")
+        result, received = send_to_recorder(r"HEAD / HTTP/1.0\r\n\r\n")
         self.assertSucceeds(result)
-        self.assertEqual(received.get(timeout=DEFAULT_TIMEOUT), b"HEAD / HTTP/1.0\r\n\r\n")
+        self.assertEqual(received, b"HEAD / HTTP/1.0\r\n\r\n")
         self.assertEqual(result.stdout, b"ok")
 
     def test_every_escape_is_decoded(self):
-        received = queue.Queue()
-        with ThreadedServer(record_then_reply(received)) as server:
-            result = run("tcp", "127.0.0.1", server.port, "--send", r"a\tb\\c\0d\x41\xff\n")
+        result, received = send_to_recorder(r"a\tb\\c\0d\x41\xff\n")
         self.assertSucceeds(result)
-        self.assertEqual(received.get(timeout=DEFAULT_TIMEOUT), b"a\tb\\c\0dA\xff\n")
+        self.assertEqual(received, b"a\tb\\c\0dA\xff\n")
 
     def test_empty_text_reads_a_daytime_style_greeting(self):
-        received = queue.Queue()
-        with ThreadedServer(record_then_reply(received)) as server:
-            result = run("tcp", "127.0.0.1", server.port, "--send", "")
+        result, received = send_to_recorder("")
         self.assertSucceeds(result)
-        self.assertEqual(received.get(timeout=DEFAULT_TIMEOUT), b"")
+        self.assertEqual(received, b"")
         self.assertEqual(result.stdout, b"ok")
 
     def test_idle_peer_ends_send(self):

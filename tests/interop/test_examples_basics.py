@@ -27,6 +27,7 @@ import unittest
 
 from sockit_test import (DEFAULT_TIMEOUT, UNRESOLVABLE, LeakCheckedTestCase, ThreadedServer,
                          background, free_port, has_ipv6_loopback, read_line, recv_all)
+from tutorial_programs import DAYTIME_CLIENT, QOTD_CLIENT
 
 EXAMPLES = os.environ.get("SOCKIT_EXAMPLES", "examples")
 
@@ -34,36 +35,8 @@ QUOTE = (b'"When a stupid man is doing something he is ashamed of, he always dec
          b'is his duty." George Bernard Shaw (1856-1950)')
 DAYTIME = b"59638 22-02-28 04:16:20 00 0 0 125.0 UTC(NIST) * \n"
 
-# qotd_client.py, and the daytime, HEAD and GET clients of the same tutorial.
-QOTD_CLIENT = textwrap.dedent("""
-    import socket
-    import sys
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-
-        message = b''
-        addr = (sys.argv[1], int(sys.argv[2]))
-
-        s.sendto(message, addr)
-
-        data, address = s.recvfrom(1024)
-        print(data.decode())
-""")
-
-DAYTIME_CLIENT = textwrap.dedent("""
-    import socket
-    import sys
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-
-        host = sys.argv[1]
-        port = int(sys.argv[2])
-
-        s.connect((host, port))
-        s.sendall(b'')
-        print(str(s.recv(4096), 'utf-8'))
-""")
-
+# The HEAD and GET clients of the tutorial of qotd_client.py and the daytime client (which
+# are in tutorial_programs, shared with the serve suite).
 HEAD_REQUEST = textwrap.dedent("""
     import socket
     import sys

@@ -23,13 +23,9 @@ from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, background, read_l
 
 EXAMPLES = os.environ.get("SOCKIT_EXAMPLES", "examples")
 
-# The tutorials' scanners as they wrote them, but with the target and ranges from argv.
-SERIAL_SCANNER = """
-import socket
-import sys
-
-target = sys.argv[1]
-
+# The tutorials' scanners as they wrote them, but with the target and ranges from argv. Both
+# try a port with the same portscan(port), which connects to the global target.
+PORTSCAN = """
 def portscan(port):
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -37,7 +33,14 @@ def portscan(port):
         return True
     except:
         return False
+"""
 
+SERIAL_SCANNER = """
+import socket
+import sys
+
+target = sys.argv[1]
+""" + PORTSCAN + """
 for port in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
     if portscan(port):
         print("Port", port, "is open!")
@@ -59,15 +62,7 @@ target = sys.argv[1]
 q = queue.Queue()
 for x in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
     q.put(x)
-
-def portscan(port):
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        conn = s.connect((target, port))
-        return True
-    except:
-        return False
-
+""" + PORTSCAN + """
 def worker():
     while True:
         port = q.get()

@@ -9,22 +9,10 @@ import unittest
 
 from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, background,
                          has_ipv6_loopback, parse_daytime, read_exactly)
+from tutorial_programs import DAYTIME_CLIENT, ECHO_CLIENT, QOTD_CLIENT
 
-# The tutorials' clients, with the host and port they hard-code taken from the command line.
-TUTORIAL_ECHO_CLIENT = """
-import socket
-import sys
-
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-
-    host = sys.argv[1]
-    port = int(sys.argv[2])
-
-    s.connect((host, port))
-    s.sendall(b'hello there')
-    print(str(s.recv(4096), 'utf-8'))
-"""
-
+# The tutorial's asyncio client, with the host and port it hard-codes taken from the command
+# line (its other clients are in tutorial_programs).
 TUTORIAL_ASYNCIO_ECHO_CLIENT = """
 import asyncio
 import sys
@@ -41,35 +29,6 @@ async def echo_client(host, port):
 
 
 asyncio.run(echo_client(sys.argv[1], int(sys.argv[2])))
-"""
-
-TUTORIAL_QOTD_CLIENT = """
-import socket
-import sys
-
-with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-
-    message = b''
-    addr = (sys.argv[1], int(sys.argv[2]))
-
-    s.sendto(message, addr)
-
-    data, address = s.recvfrom(1024)
-    print(data.decode())
-"""
-
-TUTORIAL_DAYTIME_CLIENT = """
-import socket
-import sys
-
-with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-
-    host = sys.argv[1]
-    port = int(sys.argv[2])
-
-    s.connect((host, port))
-    s.sendall(b'')
-    print(str(s.recv(4096), 'utf-8'))
 """
 
 QUOTES = ("Talk is cheap. Show me the code.", "Read the RFC.", "Measure twice, cut once.")
@@ -118,7 +77,7 @@ class InteropTestCase(LeakCheckedTestCase):
 class TutorialClientTest(InteropTestCase):
     def test_blocking_echo_client(self):
         with serve("echo") as server:
-            result = run_tutorial(TUTORIAL_ECHO_CLIENT, server.address("echo"))
+            result = run_tutorial(ECHO_CLIENT, server.address("echo"))
         self.assertRanClean(result)
         self.assertEqual(result.stdout, b"hello there\n")
 
@@ -133,14 +92,14 @@ class TutorialClientTest(InteropTestCase):
             quotes.write("\n".join(QUOTES) + "\n")
             quotes.flush()
             with serve("qotd", "--quotes", quotes.name) as server:
-                result = run_tutorial(TUTORIAL_QOTD_CLIENT, server.address("qotd", "udp"))
+                result = run_tutorial(QOTD_CLIENT, server.address("qotd", "udp"))
         self.assertRanClean(result)
         self.assertIn(result.stdout.decode().strip(), QUOTES)
         self.assertEqual(server.counters["qotd"]["datagrams"], 1)
 
     def test_tcp_daytime_client_as_against_time_nist_gov(self):
         with serve("daytime", "--daytime-format", "nist") as server:
-            result = run_tutorial(TUTORIAL_DAYTIME_CLIENT, server.address("daytime"))
+            result = run_tutorial(DAYTIME_CLIENT, server.address("daytime"))
         self.assertRanClean(result)
         self.assertTrue(result.stdout.endswith(b"\n"))
         self.assertDaytimeNow(result.stdout[:-1])

@@ -13,37 +13,38 @@ from sockit_test import (DEFAULT_TIMEOUT, SOCKIT, LeakCheckedTestCase, backgroun
                          listening_on, port_of, read_exactly, read_line, run)
 
 # The tutorials' servers as they wrote them, but on a port the OS picks, which they print
-# first, and serving one client. The daytime and HEAD servers then print what they exchanged.
-ECHO_SERVER = """
-import socket
-
+# first, and serving one client: each defines serve(con), and SERVE_ONE_CLIENT runs it. The
+# daytime and HEAD servers then print what they exchanged.
+SERVE_ONE_CLIENT = """
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     s.listen()
     print(s.getsockname()[1], flush=True)
     con, addr = s.accept()
     with con:
-        while True:
-            data = con.recv(1024)
-            if not data:
-                break
-            con.sendall(data)
+        serve(con)
 """
+
+ECHO_SERVER = """
+import socket
+
+def serve(con):
+    while True:
+        data = con.recv(1024)
+        if not data:
+            break
+        con.sendall(data)
+""" + SERVE_ONE_CLIENT
 
 DAYTIME_SERVER = """
 import socket
 import time
 
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    s.listen()
-    print(s.getsockname()[1], flush=True)
-    con, addr = s.accept()
-    with con:
-        now = time.ctime() + "\\r\\n"
-        con.sendall(now.encode())
-        print(now, end="", flush=True)
-"""
+def serve(con):
+    now = time.ctime() + "\\r\\n"
+    con.sendall(now.encode())
+    print(now, end="", flush=True)
+""" + SERVE_ONE_CLIENT
 
 HEAD_SERVER = """
 import socket
@@ -53,24 +54,19 @@ import tempfile
 RESPONSE = (b"HTTP/1.1 200 OK\\r\\nServer: tutorial\\r\\nContent-Type: text/html\\r\\n"
             b"Content-Length: 394\\r\\nConnection: close\\r\\n\\r\\n")
 
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    s.listen()
-    print(s.getsockname()[1], flush=True)
-    con, addr = s.accept()
-    with con:
-        request = b""
-        while b"\\r\\n\\r\\n" not in request:
-            chunk = con.recv(1024)
-            if not chunk:
-                break
-            request += chunk
-        if request.startswith(b"HEAD / HTTP/1.1\\r\\n"):
-            con.sendall(RESPONSE)
-        else:
-            con.sendall(b"HTTP/1.1 400 Bad Request\\r\\n\\r\\n")
-        sys.stdout.buffer.write(request)
-"""
+def serve(con):
+    request = b""
+    while b"\\r\\n\\r\\n" not in request:
+        chunk = con.recv(1024)
+        if not chunk:
+            break
+        request += chunk
+    if request.startswith(b"HEAD / HTTP/1.1\\r\\n"):
+        con.sendall(RESPONSE)
+    else:
+        con.sendall(b"HTTP/1.1 400 Bad Request\\r\\n\\r\\n")
+    sys.stdout.buffer.write(request)
+""" + SERVE_ONE_CLIENT
 
 ECHO_CLIENT = """
 import socket
@@ -178,39 +174,53 @@ class TutorialPeersTest(LeakCheckedTestCase):
             self.assertEqual(listener.stdout.read(), b"hello there")
 
 
-class NcatTest(LeakCheckedTestCase):
-    def setUp(self):
-        super().setUp()
-        self.to_peer = os.urandom(300_000)
-        self.to_sockit = os.urandom(200_000)
+class BothWaysTestCase(LeakCheckedTestCase):
+    """sockit and a peer send each other a file's worth of random bytes at once."""
 
-    def test_ncat_listener(self):
-        port = free_port()  # ncat reports port 0 literally, so it gets a concrete one
-        with files(self.to_sockit) as (source, sink), \
-                background(["ncat", "-v", "-l", "127.0.0.1", port], stdin=source,
-                           stdout=sink) as ncat:
-            line_matching(ncat.stderr, rf"Listening on 127\.0\.0\.1:{port}")
-            result = run("tcp", "127.0.0.1", port, input=self.to_peer)
-            self.assertEqual(ncat.wait(timeout=DEFAULT_TIMEOUT), 0)
+    def assert_sockit_client(self, listening_peer, name, to_peer, to_sockit):
+        """listening_peer(stdin, stdout) is the peer, listening: a context manager that gives
+        the process and its port."""
+        with files(to_sockit) as (source, sink), listening_peer(source, sink) as (peer, port):
+            result = run("tcp", "127.0.0.1", port, input=to_peer)
+            self.assertEqual(peer.wait(timeout=DEFAULT_TIMEOUT), 0)
             received = contents(sink)
         self.assertSucceeds(result)
-        self.assertTrue(result.stdout == self.to_sockit, "bytes from ncat differ")
-        self.assertTrue(received == self.to_peer, "bytes to ncat differ")
+        self.assertTrue(result.stdout == to_sockit, f"bytes from {name} differ")
+        self.assertTrue(received == to_peer, f"bytes to {name} differ")
 
-    def test_ncat_client(self):
-        with files(self.to_sockit) as (source, sink), \
+    def assert_sockit_listener(self, client_argv, name, to_peer, to_sockit):
+        """client_argv(port): the peer's command line that connects to sockit on port."""
+        with files(to_peer) as (source, sink), \
                 tcp("-l", "127.0.0.1", "0", "-v", stdin=source, stdout=sink) as listener:
             port = port_of(listening_on(listener))
-            ncat = subprocess.run(["ncat", "127.0.0.1", str(port)], input=self.to_peer,
-                                  capture_output=True, timeout=DEFAULT_TIMEOUT)
+            peer = subprocess.run(client_argv(port), input=to_sockit, capture_output=True,
+                                  timeout=DEFAULT_TIMEOUT)
             self.assertEqual(listener.wait(timeout=DEFAULT_TIMEOUT), 0)
             received = contents(sink)
-        self.assertSucceeds(ncat)
-        self.assertTrue(ncat.stdout == self.to_sockit, "bytes to ncat differ")
-        self.assertTrue(received == self.to_peer, "bytes from ncat differ")
+        self.assertSucceeds(peer)
+        self.assertTrue(peer.stdout == to_peer, f"bytes to {name} differ")
+        self.assertTrue(received == to_sockit, f"bytes from {name} differ")
 
 
-class SocatTest(LeakCheckedTestCase):
+class NcatTest(BothWaysTestCase):
+    @contextlib.contextmanager
+    def listening_ncat(self, stdin, stdout):
+        port = free_port()  # ncat reports port 0 literally, so it gets a concrete one
+        with background(["ncat", "-v", "-l", "127.0.0.1", port], stdin=stdin,
+                        stdout=stdout) as ncat:
+            line_matching(ncat.stderr, rf"Listening on 127\.0\.0\.1:{port}")
+            yield ncat, port
+
+    def test_ncat_listener(self):
+        self.assert_sockit_client(self.listening_ncat, "ncat", os.urandom(300_000),
+                                  os.urandom(200_000))
+
+    def test_ncat_client(self):
+        self.assert_sockit_listener(lambda port: ["ncat", "127.0.0.1", str(port)], "ncat",
+                                    os.urandom(200_000), os.urandom(300_000))
+
+
+class SocatTest(BothWaysTestCase):
     # -t: how long socat keeps the other direction going after one side's EOF (default 0.5s,
     # too short to be sure of on a loaded machine).
     SOCAT = ["socat", "-t", str(DEFAULT_TIMEOUT)]
@@ -222,30 +232,18 @@ class SocatTest(LeakCheckedTestCase):
     def socat_port(self, socat):
         return int(line_matching(socat.stderr, r"listening on AF=2 127\.0\.0\.1:(\d+)")[1])
 
+    @contextlib.contextmanager
+    def listening_socat(self, stdin, stdout):
+        with self.socat_listener("STDIO", stdin=stdin, stdout=stdout) as socat:
+            yield socat, self.socat_port(socat)
+
     def test_socat_listener_both_ways(self):
-        to_socat, to_sockit = os.urandom(300_000), os.urandom(200_000)
-        with files(to_sockit) as (source, sink), \
-                self.socat_listener("STDIO", stdin=source, stdout=sink) as socat:
-            result = run("tcp", "127.0.0.1", self.socat_port(socat), input=to_socat)
-            self.assertEqual(socat.wait(timeout=DEFAULT_TIMEOUT), 0)
-            received = contents(sink)
-        self.assertSucceeds(result)
-        self.assertTrue(result.stdout == to_sockit, "bytes from socat differ")
-        self.assertTrue(received == to_socat, "bytes to socat differ")
+        self.assert_sockit_client(self.listening_socat, "socat", os.urandom(300_000),
+                                  os.urandom(200_000))
 
     def test_socat_client_both_ways(self):
-        to_socat, to_sockit = os.urandom(300_000), os.urandom(200_000)
-        with files(to_socat) as (source, sink), \
-                tcp("-l", "127.0.0.1", "0", "-v", stdin=source, stdout=sink) as listener:
-            port = port_of(listening_on(listener))
-            socat = subprocess.run([*self.SOCAT, "STDIO", f"TCP:127.0.0.1:{port}"],
-                                   input=to_sockit, capture_output=True,
-                                   timeout=DEFAULT_TIMEOUT)
-            self.assertEqual(listener.wait(timeout=DEFAULT_TIMEOUT), 0)
-            received = contents(sink)
-        self.assertSucceeds(socat)
-        self.assertTrue(socat.stdout == to_socat, "bytes to socat differ")
-        self.assertTrue(received == to_sockit, "bytes from socat differ")
+        self.assert_sockit_listener(lambda port: [*self.SOCAT, "STDIO", f"TCP:127.0.0.1:{port}"],
+                                    "socat", os.urandom(300_000), os.urandom(200_000))
 
     def test_reply_after_our_fin_through_socat(self):
         # socat hands sockit's FIN to `wc -c` as end of input; the count is the reply.

@@ -81,52 +81,52 @@ class QotdTest(LeakCheckedTestCase):
         self.assertEqual(client.stdout, b"\n")
 
 
-class SocatTest(LeakCheckedTestCase):
+class EchoPeerTestCase(LeakCheckedTestCase):
+    def assert_peer_echoes(self, peer_argv, ready, port, data):
+        """sockit udp sends data to port, where peer_argv echoes once its log says ready."""
+        with background(peer_argv) as peer:
+            wait_for(peer.stderr, ready)
+            result = run("udp", "127.0.0.1", port, input=data)
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, data)
+
+    def assert_echoed_to_client(self, client_argv, line):
+        """The client client_argv(port) sends line to sockit's echo listener and reads it back."""
+        with udp("-l", "-v", "127.0.0.1", 0, "--echo", "--max", 1) as listener:
+            port = port_of(listening_on(listener))
+            with background(client_argv(port)) as client:
+                client.stdin.write(line)
+                client.stdin.flush()
+                self.assertEqual(read_line(client.stdout), line)
+                client.stdin.close()
+                self.assertEqual(client.wait(timeout=DEFAULT_TIMEOUT), 0)
+            out, err = listener.communicate(timeout=DEFAULT_TIMEOUT)
+        self.assertEqual(listener.returncode, 0, err)
+        self.assertEqual(out, line)
+
+
+class SocatTest(EchoPeerTestCase):
     def test_sockit_client_to_socat_echo(self):
         port = free_port(socket.SOCK_DGRAM)
-        with background(["socat", "-d", "-d", f"UDP4-RECVFROM:{port},bind=127.0.0.1,fork",
-                         "PIPE"]) as socat:
-            wait_for(socat.stderr, f"receiving on AF=2 127.0.0.1:{port}")
-            result = run("udp", "127.0.0.1", port, input=b"alpha\nbeta\n\x00\xff gamma\n")
-        self.assertSucceeds(result)
-        self.assertEqual(result.stdout, b"alpha\nbeta\n\x00\xff gamma\n")
+        self.assert_peer_echoes(
+            ["socat", "-d", "-d", f"UDP4-RECVFROM:{port},bind=127.0.0.1,fork", "PIPE"],
+            f"receiving on AF=2 127.0.0.1:{port}", port, b"alpha\nbeta\n\x00\xff gamma\n")
 
     def test_socat_client_to_sockit_echo(self):
-        with udp("-l", "-v", "127.0.0.1", 0, "--echo", "--max", 1) as listener:
-            port = port_of(listening_on(listener))
-            with background(["socat", "-", f"UDP4:127.0.0.1:{port}"]) as socat:
-                socat.stdin.write(b"hello from socat\n")
-                socat.stdin.flush()
-                self.assertEqual(read_line(socat.stdout), b"hello from socat\n")
-                socat.stdin.close()
-                self.assertEqual(socat.wait(timeout=DEFAULT_TIMEOUT), 0)
-            out, err = listener.communicate(timeout=DEFAULT_TIMEOUT)
-        self.assertEqual(listener.returncode, 0, err)
-        self.assertEqual(out, b"hello from socat\n")
+        self.assert_echoed_to_client(lambda port: ["socat", "-", f"UDP4:127.0.0.1:{port}"],
+                                     b"hello from socat\n")
 
 
-class NcatTest(LeakCheckedTestCase):
+class NcatTest(EchoPeerTestCase):
     def test_sockit_client_to_ncat_echo(self):
         port = free_port(socket.SOCK_DGRAM)
-        with background(["ncat", "-v", "-u", "-l", "127.0.0.1", port,
-                         "--exec", shutil.which("cat")]) as ncat:
-            wait_for(ncat.stderr, f"Listening on 127.0.0.1:{port}")
-            result = run("udp", "127.0.0.1", port, input=b"alpha\nbeta\n")
-        self.assertSucceeds(result)
-        self.assertEqual(result.stdout, b"alpha\nbeta\n")
+        self.assert_peer_echoes(
+            ["ncat", "-v", "-u", "-l", "127.0.0.1", port, "--exec", shutil.which("cat")],
+            f"Listening on 127.0.0.1:{port}", port, b"alpha\nbeta\n")
 
     def test_ncat_client_to_sockit_echo(self):
-        with udp("-l", "-v", "127.0.0.1", 0, "--echo", "--max", 1) as listener:
-            port = port_of(listening_on(listener))
-            with background(["ncat", "-u", "127.0.0.1", port]) as ncat:
-                ncat.stdin.write(b"hello from ncat\n")
-                ncat.stdin.flush()
-                self.assertEqual(read_line(ncat.stdout), b"hello from ncat\n")
-                ncat.stdin.close()
-                self.assertEqual(ncat.wait(timeout=DEFAULT_TIMEOUT), 0)
-            out, err = listener.communicate(timeout=DEFAULT_TIMEOUT)
-        self.assertEqual(listener.returncode, 0, err)
-        self.assertEqual(out, b"hello from ncat\n")
+        self.assert_echoed_to_client(lambda port: ["ncat", "-u", "127.0.0.1", port],
+                                     b"hello from ncat\n")
 
 
 if __name__ == "__main__":

@@ -167,11 +167,6 @@ struct Framing {
 // Where a head parser is: the start line (request or status line), the fields, or done.
 enum class HeadStage : std::uint8_t { start_line, fields, complete, failed };
 
-// The parse() of RequestParser and ResponseParser: the start line, then the fields, then the
-// message; each step resumes where the last call stopped.
-template <class Parser>
-ParseStatus parse_head(Parser& parser, std::string_view data) noexcept;
-
 // What a request parser and a response parser share: limits, the field lines, what framed
 // the body, where the parse is, and the error it stopped at.
 class HeadParser {
@@ -183,6 +178,9 @@ class HeadParser {
   // Ready for the next head; the derived parser clears its own message.
   void reset_head() noexcept;
   ParseStatus fail(ParseError error) noexcept;
+  // The start line that begins at start, within limits_: complete with end where its content
+  // ends (before CR LF) and fields_ past it; incomplete while its LF is to come; or failed.
+  ParseStatus find_start_line(std::string_view data, std::size_t start, std::size_t& end) noexcept;
 
   Limits limits_;
   FieldLines fields_;
@@ -192,30 +190,48 @@ class HeadParser {
   int version_minor_ = 1;
 };
 
+// What RequestParser and ResponseParser do alike over a HeadParser. parse() parses the start
+// line, then the fields, then the message, each step resuming where the last call stopped;
+// the Parser's parse_start_line, finish and make_start_line_views fill in its Message (a
+// Request or a Response). reset() readies both for the next head.
+template <class Parser, class Message>
+class MessageParser : protected HeadParser {
+ public:
+  ParseStatus parse(std::string_view data) noexcept;
+  using HeadParser::error;
+  void reset() noexcept;
+
+ protected:
+  explicit MessageParser(Limits limits) : HeadParser(limits) {}
+  // Completes message_ with what every head has (the Parser's finish() sets the rest first).
+  ParseStatus complete_message(std::string_view data, BodyKind body, bool keeps_alive) noexcept;
+
+  Message message_;
+
+ private:
+  // Points message_'s views into data: the fields here, the start line's in the Parser.
+  void make_views(std::string_view data) noexcept;
+};
+
 }  // namespace detail
 
 // Parses request heads. One parser serves every request of a connection: reset() between
 // them. After an error, the parser stays in error until reset().
-class RequestParser : private detail::HeadParser {
+class RequestParser : public detail::MessageParser<RequestParser, Request> {
  public:
   explicit RequestParser(Limits limits = {});
 
-  // data: the message from its first byte. complete: request() is valid and its head is
-  // data's first request().head_size bytes (a pipelined next request may follow them).
-  // Empty lines before the request line are skipped and counted in head_size.
-  ParseStatus parse(std::string_view data) noexcept;
-  const Request& request() const noexcept { return request_; }
-  using HeadParser::error;
-  void reset() noexcept;
+  // parse(data): data is the message from its first byte. complete: request() is valid and
+  // its head is data's first request().head_size bytes (a pipelined next request may follow
+  // them). Empty lines before the request line are skipped and counted in head_size.
+  const Request& request() const noexcept { return message_; }
 
  private:
-  template <class Parser>
-  friend ParseStatus detail::parse_head(Parser& parser, std::string_view data) noexcept;
+  friend class detail::MessageParser<RequestParser, Request>;
   ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
-  void make_views(std::string_view data) noexcept;
+  void make_start_line_views(std::string_view data) noexcept;
 
-  Request request_;
   std::uint32_t method_offset_ = 0;
   std::uint32_t method_size_ = 0;
   std::uint32_t target_offset_ = 0;
@@ -225,26 +241,21 @@ class RequestParser : private detail::HeadParser {
 // Parses response heads. The framing of a response depends on the request it answers:
 // set_request_method("HEAD") before parsing the reply to a HEAD request (and "CONNECT": a
 // 2xx reply to it has no body, the tunnel follows).
-class ResponseParser : private detail::HeadParser {
+class ResponseParser : public detail::MessageParser<ResponseParser, Response> {
  public:
   explicit ResponseParser(Limits limits = {});
 
   void set_request_method(std::string_view method) noexcept;
-  ParseStatus parse(std::string_view data) noexcept;
-  const Response& response() const noexcept { return response_; }
-  using HeadParser::error;
-  // Keeps the request method set for the next response (a 100 Continue is followed by
+  // reset() keeps the request method set for the next response (a 100 Continue is followed by
   // the real reply to the same request).
-  void reset() noexcept;
+  const Response& response() const noexcept { return message_; }
 
  private:
-  template <class Parser>
-  friend ParseStatus detail::parse_head(Parser& parser, std::string_view data) noexcept;
+  friend class detail::MessageParser<ResponseParser, Response>;
   ParseStatus parse_start_line(std::string_view data) noexcept;
   ParseStatus finish(std::string_view data) noexcept;
-  void make_views(std::string_view data) noexcept;
+  void make_start_line_views(std::string_view data) noexcept;
 
-  Response response_;
   bool head_request_ = false;
   bool connect_request_ = false;
   int status_ = 0;
