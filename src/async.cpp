@@ -25,7 +25,7 @@ bool finished(const Result<T>& result) noexcept {
 AsyncSocket::AsyncSocket(EventLoop& loop, Socket socket)
     : loop_(&loop), socket_(std::move(socket)) {
   if (socket_.getblocking()) socket_.setblocking(false);
-  io_ = loop.add(socket_.fileno());
+  io_ = detail::LoopAccess::add(loop, socket_.fileno());
 }
 
 AsyncSocket::AsyncSocket(AsyncSocket&& other) noexcept
@@ -44,7 +44,7 @@ AsyncSocket& AsyncSocket::operator=(AsyncSocket&& other) noexcept {
 }
 
 void AsyncSocket::close() noexcept {
-  if (io_) loop_->remove(std::exchange(io_, nullptr));
+  if (io_) detail::LoopAccess::remove(*loop_, std::exchange(io_, nullptr));
   socket_.close();
 }
 
