@@ -535,10 +535,10 @@ class Bench {
       co_return;
     }
     const auto no_delay = sockit::opt::no_delay{true}.encode();
-    if (auto failed = sender->socket().try_setsockopt(sockit::opt::no_delay::level,
-                                                      sockit::opt::no_delay::name, &no_delay,
-                                                      sizeof no_delay)) {
-      report_.sender_error = "sender: TCP_NODELAY: " + failed.message();
+    if (auto set = sender->socket().try_setsockopt(
+            sockit::opt::no_delay::level, sockit::opt::no_delay::name, &no_delay, sizeof no_delay);
+        !set) {
+      report_.sender_error = "sender: TCP_NODELAY: " + set.error().message();
       co_return;
     }
     sockit::spawn(loop_, discard(*sender));

@@ -36,9 +36,9 @@ void probe_port(const Endpoint& endpoint, Type type, std::string_view service) {
   Socket probe(endpoint.family(), type);
   if (type == Type::stream) probe.set(opt::reuse_address{true});
   if (endpoint.family() == Family::inet6) probe.set(opt::v6_only{true});
-  if (const auto error = probe.try_bind(endpoint)) {
-    throw_error(error, std::string(service) + (type == Type::stream ? " tcp " : " udp ") +
-                           endpoint.to_string());
+  if (const auto bound = probe.try_bind(endpoint); !bound) {
+    throw_error(bound.error(), std::string(service) + (type == Type::stream ? " tcp " : " udp ") +
+                                   endpoint.to_string());
   }
 }
 
@@ -207,7 +207,7 @@ void Service::log(std::string_view line) const {
 void Service::write_log_line(std::string_view line) {
   std::string text(line);
   text.push_back('\n');
-  write_all(2, text);
+  static_cast<void>(write_all(2, text));  // a log line that cannot be written is lost
 }
 
 std::string_view Service::reply(std::string_view /*request*/, std::span<char> /*out*/) {
@@ -276,7 +276,7 @@ Task<> Service::run_connection(Stream stream, Endpoint peer) {
 }
 
 Task<> Service::close_gracefully(Stream& stream) {
-  if (!stream.is_open() || stream.shutdown(Shut::wr)) co_return;
+  if (!stream.is_open() || !stream.shutdown(Shut::wr)) co_return;
   const auto deadline = SteadyClock::now() + kLinger;
   for (;;) {
     auto n = stream.socket().try_recv_into(scratch_);

@@ -240,7 +240,7 @@ class Stream : public AsyncSocket {
   // EAGAIN is skipped, unless the peer's FIN has been seen (its report may have come before
   // the short read).
   Result<std::size_t> try_read(std::span<char> buffer) noexcept;
-  std::error_code shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
+  Result<void> shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
 
  private:
   std::uint32_t emptied_at_ = 0;  // io()->read_events at the last try_read

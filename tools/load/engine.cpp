@@ -191,8 +191,9 @@ class Worker {
     // Every target here speaks first, at once: the handshake's last ACK rides on the first
     // request, one segment fewer for both ends per connection.
     if (tcp) {
-      if (auto failed = socket->try_set(opt::defer_accept{std::chrono::seconds(1)}))
-        co_return failed;
+      if (auto set = socket->try_set(opt::defer_accept{std::chrono::seconds(1)}); !set) {
+        co_return set.error();
+      }
     }
     auto& stream = streams_[slot];
     stream.emplace(loop_, std::move(*socket));
@@ -204,9 +205,9 @@ class Worker {
     // Pipelined requests go out as soon as a reply frees their place; Nagle would hold them
     // back. One request at a time meets no unacknowledged data, so it goes out regardless.
     if (options_.pipeline > 1 && tcp) {
-      if (auto failed = stream->socket().try_set(opt::no_delay{true})) {
+      if (auto set = stream->socket().try_set(opt::no_delay{true}); !set) {
         stream->close();
-        co_return failed;
+        co_return set.error();
       }
     }
     if (begin >= shared_.measure_start) results_.connect.record(microseconds(Clock::now() - begin));
@@ -295,7 +296,7 @@ class Worker {
   Task<> datagram_echo_connection(std::size_t slot, const Target& target) {
     auto& datagram = datagrams_[slot];
     auto socket = Socket::try_create(target.endpoint.family(), Type::dgram);
-    std::error_code failed = socket ? socket->try_connect(target.endpoint) : socket.error();
+    std::error_code failed = socket ? socket->try_connect(target.endpoint).error() : socket.error();
     if (failed) {
       record_error(ErrorKind::connect, "connect: " + failed.message(), Clock::now(), 1);
       co_return;

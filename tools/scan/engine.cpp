@@ -405,7 +405,7 @@ class Scanner::Worker {
       if (!stream) co_return abandon_scan();
       Socket& socket = stream->socket();
       const auto started = Clock::now();
-      std::error_code code = socket.try_connect(target);
+      std::error_code code = socket.try_connect(target).error();
       std::optional<QueuedError> icmp;
       if (code == std::errc::operation_in_progress) {
         code = co_await finish_connect(*stream, target, started, host_timing, icmp);
@@ -442,7 +442,7 @@ class Scanner::Worker {
     Socket& socket = stream.socket();
     bool woken = false;
     for (;;) {
-      const std::error_code code = socket.try_connect(target);
+      const std::error_code code = socket.try_connect(target).error();
       if (code == std::errc::already_connected) co_return std::error_code();
       if (code != std::errc::connection_already_in_progress) co_return code;
       const auto deadline = started + std::chrono::duration_cast<Clock::duration>(
