@@ -303,7 +303,7 @@ class Worker {
       }
       arrived(member.receiver, *got);
       if (*got < buffer_.size() && !stream.hangup_seen()) {
-        if (co_await stream.wait_readable()) co_return;  // closed by finish()
+        if (!co_await stream.wait_readable()) co_return;  // closed by finish()
       }
     }
   }

@@ -69,7 +69,7 @@ void RequestWait::await_suspend(std::coroutine_handle<> h) {
   wait_.await_suspend(h);
 }
 
-std::error_code RequestWait::await_resume() noexcept {
+Result<void> RequestWait::await_resume() noexcept {
   connection_.waiting_ = nullptr;
   ++connection_.requests_;
   return wait_.await_resume();
@@ -284,7 +284,7 @@ Task<> Service::close_gracefully(Stream& stream) {
     if (n || !would_block(n.error())) co_return;
     const auto left = deadline - SteadyClock::now();
     if (left <= SteadyClock::duration::zero()) co_return;
-    if (co_await with_timeout(left, stream.wait_readable())) co_return;
+    if (!co_await with_timeout(left, stream.wait_readable())) co_return;
   }
 }
 

@@ -140,7 +140,7 @@ class WaitReadable final : public IoOperation {
   explicit WaitReadable(const AsyncSocket& socket) noexcept : IoOperation(socket, false) {}
   bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
-  std::error_code await_resume() noexcept { return interrupted(); }
+  Result<void> await_resume() noexcept { return interrupted(); }
 };
 
 // Waits, without writing, for the next writability edge: the end of a connect started with
@@ -150,7 +150,7 @@ class WaitWritable final : public IoOperation {
   explicit WaitWritable(const AsyncSocket& socket) noexcept : IoOperation(socket, true) {}
   bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
-  std::error_code await_resume() noexcept { return interrupted(); }
+  Result<void> await_resume() noexcept { return interrupted(); }
 };
 
 // Writes every byte of one buffer, or of several (gathered into sendmsg calls). The parts
@@ -209,7 +209,7 @@ class Connect final : public IoOperation {
  public:
   Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept;
   bool attempt() noexcept override;
-  std::error_code await_resume() noexcept;
+  Result<void> await_resume() noexcept;
 
  private:
   std::error_code result_;
@@ -338,7 +338,7 @@ class Sleep final : public TimerNode {
 
   bool await_ready() noexcept;
   void await_suspend(std::coroutine_handle<> h);
-  std::error_code await_resume() noexcept;
+  Result<void> await_resume() noexcept;
   void cancel(std::error_code reason) noexcept;
   EventLoop& loop() const noexcept { return *loop_; }
   void set_cancel_slot(detail::CancelSlot* slot) noexcept { slot_ = slot; }

@@ -115,7 +115,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
   };
   // A task awaited by the group's task: the cancel reaches what it waits on too.
   auto nested_read = [&]() -> Task<std::error_code> {
-    auto inner = [&]() -> Task<std::error_code> { co_return co_await b.wait_readable(); };
+    auto inner = [&]() -> Task<std::error_code> { co_return (co_await b.wait_readable()).error(); };
     co_return co_await inner();
   };
   auto timed_read = [&]() -> Task<std::error_code> {
@@ -131,7 +131,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
     auto conn = co_await listener.accept();
     co_return conn ? std::error_code() : conn.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.spawn(expect_error(read(), kCanceled, ended));
@@ -163,7 +163,7 @@ TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
     auto n = co_await a.read_some(buffer);
     co_return n ? std::error_code() : n.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.cancel();
@@ -243,7 +243,7 @@ TEST(TaskGroup, DestroyingAGroupWithLiveTasksCancelsThemAndTheyEndOnTheirOwn) {
     auto n = co_await a.read_some(buffer);
     co_return n ? std::error_code() : n.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     {
       TaskGroup group(loop);
@@ -334,7 +334,7 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
     EXPECT_TRUE((co_await b.write_all("x")).ok());
     n = co_await with_cancel(source.token(), a.read_some(buffer));
     outcomes.push_back(n.error());
-    outcomes.push_back(co_await with_cancel(source.token(), sleep(loop, kForever)));
+    outcomes.push_back((co_await with_cancel(source.token(), sleep(loop, kForever))).error());
     n = co_await a.read_some(buffer);
     EXPECT_EQ(std::string_view(buffer, n.ok() ? *n : 0), "x");
     // A default token never cancels.
@@ -384,7 +384,7 @@ TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
     char buffer[8];
     auto n = co_await a.read_some(buffer);
     EXPECT_EQ(n.error(), std::errc::device_or_resource_busy);
-    EXPECT_EQ(co_await a.wait_readable(), std::errc::device_or_resource_busy);
+    EXPECT_EQ((co_await a.wait_readable()).error(), std::errc::device_or_resource_busy);
     EXPECT_TRUE((co_await b.write_all("data")).ok());
     co_await group.join();
   };

@@ -198,9 +198,10 @@ class Worker {
     auto& stream = streams_[slot];
     stream.emplace(loop_, std::move(*socket));
     const auto begin = Clock::now();
-    if (auto failed = co_await with_timeout(options_.timeout, stream->connect(endpoint))) {
+    if (auto connected = co_await with_timeout(options_.timeout, stream->connect(endpoint));
+        !connected) {
       stream->close();
-      co_return failed;
+      co_return connected.error();
     }
     // Pipelined requests go out as soon as a reply frees their place; Nagle would hold them
     // back. One request at a time meets no unacknowledged data, so it goes out regardless.

@@ -369,7 +369,7 @@ class Scanner::Worker {
     const auto wait = next_send_ - now;
     next_send_ += interval;
     if (wait <= Clock::duration::zero()) co_return true;
-    co_return !co_await sleep(loop_, wait);
+    co_return (co_await sleep(loop_, wait)).ok();
   }
 
   // The slot's socket, made (or remade for the other family) when needed.
@@ -418,7 +418,7 @@ class Scanner::Worker {
           failure = code;
           co_return abandon_scan();
         }
-        if (co_await Sleep(loop_, kShortageWait)) co_return abandoned();
+        if (!co_await Sleep(loop_, kShortageWait)) co_return abandoned();
         continue;
       }
       co_return co_await conclude(*stream, target, code, icmp, started);
@@ -462,8 +462,8 @@ class Scanner::Worker {
       }
       const auto waited = co_await with_timeout(std::min(left, options_.timing.min_timeout),
                                                 stream.wait_writable());
-      if (waited == std::errc::operation_canceled) co_return waited;
-      woken = !waited;
+      if (waited.error() == std::errc::operation_canceled) co_return waited.error();
+      woken = waited.ok();
     }
   }
 
