@@ -572,7 +572,9 @@ class Bench {
     for (std::size_t seq = 0; seq < options().messages; ++seq) {
       const auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
                                    period * static_cast<double>(seq));
-      if (const auto now = SteadyClock::now(); due > now) co_await sockit::sleep(loop_, due - now);
+      if (const auto now = SteadyClock::now(); due > now) {
+        static_cast<void>(co_await sockit::sleep(loop_, due - now));
+      }
       if (SteadyClock::now() >= limit) {
         time_out("send");
         co_return;
@@ -617,7 +619,7 @@ class Bench {
         SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(shared_.timeout);
     while (!done()) {
       if (SteadyClock::now() >= limit) co_return false;
-      co_await sockit::sleep(loop_, kPoll);
+      static_cast<void>(co_await sockit::sleep(loop_, kPoll));
     }
     co_return true;
   }

@@ -252,7 +252,7 @@ Task<> Service::accept_loop(Listener& listener) {
       if (!listener.is_open() || accepted.error() == std::errc::operation_canceled) co_return;
       // EMFILE and the like: back off briefly rather than spin, then keep serving.
       if (limits_.verbose) log(name_ + " accept: " + accepted.error().message());
-      co_await sleep(loop_, std::chrono::milliseconds(50));
+      static_cast<void>(co_await sleep(loop_, std::chrono::milliseconds(50)));
       continue;
     }
     if (!admit(accepted->peer, "tcp")) continue;

@@ -220,12 +220,12 @@ TEST(Tasks, FailureOfADetachedTaskReachesTheErrorHandler) {
 }
 
 Task<int> after_sleep(EventLoop& loop) {
-  co_await sleep(loop, 10ms);
+  static_cast<void>(co_await sleep(loop, 10ms));
   co_return 7;
 }
 
 Task<> throws_after_sleep(EventLoop& loop) {
-  co_await sleep(loop, 10ms);
+  static_cast<void>(co_await sleep(loop, 10ms));
   throw std::runtime_error("late failure");
 }
 
@@ -394,7 +394,7 @@ Task<> accept_and_connect(EventLoop& loop, Listener& listener, bool& done) {
   if (stream) {
     EXPECT_TRUE(co_await stream->write_all("hello"));
   }
-  co_await sleep(loop, 20ms);
+  static_cast<void>(co_await sleep(loop, 20ms));
   EXPECT_EQ(greeting, "hello");
   done = true;
   loop.stop();

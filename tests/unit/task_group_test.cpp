@@ -49,7 +49,7 @@ TEST(TaskGroup, JoinResumesOnceTheLastTaskHasEnded) {
     // The writes come from a task outside the group, after the join has parked.
     auto write_later = [&]() -> Task<> {
       EXPECT_TRUE((co_await b.write_all("x")).ok());
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       events.push_back("second write");
       EXPECT_TRUE((co_await d.write_all("y")).ok());
     };
@@ -141,7 +141,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
     group.spawn(expect_error(accept(), kCanceled, ended));
     group.spawn(expect_error(nap(), kCanceled, ended));
     EXPECT_EQ(group.size(), 6u);
-    co_await sleep(loop, 10ms);
+    static_cast<void>(co_await sleep(loop, 10ms));
     EXPECT_EQ(ended, 0);
     group.cancel();
     EXPECT_EQ(ended, 0);  // resumed on a later turn, never inside cancel()
@@ -197,7 +197,7 @@ TEST(TaskGroup, CancelReachesTheTasksOfAGroupItsTaskJoins) {
   auto body = [&]() -> Task<> {
     TaskGroup outer(loop);
     outer.spawn(outer_task());
-    co_await sleep(loop, 10ms);
+    static_cast<void>(co_await sleep(loop, 10ms));
     outer.cancel();
     co_await outer.join();
   };
@@ -219,11 +219,11 @@ TEST(TaskGroup, AFailingTaskReachesReportAndTheOthersGoOn) {
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.spawn([](EventLoop& l) -> Task<> {
-      co_await sleep(l, 1ms);
+      static_cast<void>(co_await sleep(l, 1ms));
       throw std::runtime_error("boom");
     }(loop));
     group.spawn([](EventLoop& l, int& count) -> Task<> {
-      co_await sleep(l, 5ms);
+      static_cast<void>(co_await sleep(l, 5ms));
       ++count;
     }(loop, finished));
     co_await group.join();
@@ -252,7 +252,7 @@ TEST(TaskGroup, DestroyingAGroupWithLiveTasksCancelsThemAndTheyEndOnTheirOwn) {
     }
     EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 3u);  // this one and the two let go
     for (int i = 0; i < 1000 && ended < 2; ++i)
-      co_await sleep(loop, 1ms);
+      static_cast<void>(co_await sleep(loop, 1ms));
   };
   run_task(loop, body());
   EXPECT_EQ(ended, 2);
@@ -294,7 +294,7 @@ TEST(TaskGroup, ManyConnectionsCancelledTogetherLeakNoDescriptor) {
         group.spawn(client(cancelled));
       // The acceptor, 20 clients and 20 served connections.
       for (int i = 0; i < 5000 && group.size() < 41; ++i)
-        co_await sleep(loop, 1ms);
+        static_cast<void>(co_await sleep(loop, 1ms));
       group.cancel();
       co_await group.join();
     };
@@ -324,7 +324,7 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
     EXPECT_EQ(std::string_view(buffer, n.ok() ? *n : 0), "hi");
     // Cancelled while parked, from another task.
     auto cancel_later = [&]() -> Task<> {
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       source.cancel();
     };
     spawn(loop, cancel_later());
@@ -355,7 +355,7 @@ TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
   auto body = [&]() -> Task<> {
     auto source = std::make_unique<CancelSource>();
     auto drop_source_then_write = [&]() -> Task<> {
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       source.reset();
       EXPECT_TRUE((co_await b.write_all("ok")).ok());
     };

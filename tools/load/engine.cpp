@@ -249,7 +249,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (;;) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       if (claim(1, Clock::now()) == 0) break;
       if ((!stream || !stream->is_open()) && !co_await reconnect(slot, target, due, 1)) continue;
       auto sent = co_await with_timeout(options_.timeout, stream->write_all(message));
@@ -310,7 +310,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (std::uint64_t sequence = 0;; ++sequence) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       if (claim(1, Clock::now()) == 0) break;
       for (std::size_t i = 0; i < stamp; ++i)
         message[i] = static_cast<char>(sequence >> (8 * i));
@@ -362,7 +362,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (;;) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       const std::size_t batch = claim(options_.pipeline, Clock::now());
       if (batch == 0) break;
       if (!stream || !stream->is_open()) {

@@ -627,7 +627,7 @@ ScanReport Scanner::run(std::function<void()> tick, std::chrono::duration<double
   };
   auto ticker = [&]() -> Task<> {
     while (!all_done) {
-      co_await with_cancel(ticker_stop.token(), sleep(group[0], tick_every));
+      static_cast<void>(co_await with_cancel(ticker_stop.token(), sleep(group[0], tick_every)));
       if (!all_done && tick) tick();
     }
     group.stop();
