@@ -303,7 +303,7 @@ class Worker {
       }
       arrived(member.receiver, *got);
       if (*got < buffer_.size() && !stream.hangup_seen()) {
-        if (co_await stream.wait_readable()) co_return;  // closed by finish()
+        if (!co_await stream.wait_readable()) co_return;  // closed by finish()
       }
     }
   }
@@ -535,10 +535,10 @@ class Bench {
       co_return;
     }
     const auto no_delay = sockit::opt::no_delay{true}.encode();
-    if (auto failed = sender->socket().try_setsockopt(sockit::opt::no_delay::level,
-                                                      sockit::opt::no_delay::name, &no_delay,
-                                                      sizeof no_delay)) {
-      report_.sender_error = "sender: TCP_NODELAY: " + failed.message();
+    if (auto set = sender->socket().try_setsockopt(
+            sockit::opt::no_delay::level, sockit::opt::no_delay::name, &no_delay, sizeof no_delay);
+        !set) {
+      report_.sender_error = "sender: TCP_NODELAY: " + set.error().message();
       co_return;
     }
     sockit::spawn(loop_, discard(*sender));
@@ -572,7 +572,9 @@ class Bench {
     for (std::size_t seq = 0; seq < options().messages; ++seq) {
       const auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
                                    period * static_cast<double>(seq));
-      if (const auto now = SteadyClock::now(); due > now) co_await sockit::sleep(loop_, due - now);
+      if (const auto now = SteadyClock::now(); due > now) {
+        static_cast<void>(co_await sockit::sleep(loop_, due - now));
+      }
       if (SteadyClock::now() >= limit) {
         time_out("send");
         co_return;
@@ -617,7 +619,7 @@ class Bench {
         SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(shared_.timeout);
     while (!done()) {
       if (SteadyClock::now() >= limit) co_return false;
-      co_await sockit::sleep(loop_, kPoll);
+      static_cast<void>(co_await sockit::sleep(loop_, kPoll));
     }
     co_return true;
   }

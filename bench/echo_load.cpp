@@ -145,7 +145,7 @@ struct Shared {
 };
 
 // A load generator sends each message at once; the servers are left as they are.
-std::error_code set_no_delay(sockit::Socket& socket) noexcept {
+sockit::Result<void> set_no_delay(sockit::Socket& socket) noexcept {
   using NoDelay = sockit::opt::no_delay;
   const auto raw = NoDelay{true}.encode();
   return socket.try_setsockopt(NoDelay::level, NoDelay::name, &raw, sizeof raw);
@@ -239,8 +239,8 @@ class Worker {
         count_failure("connect: " + stream.error().message());
         continue;
       }
-      if (auto failed = set_no_delay(stream->socket())) {
-        count_failure("TCP_NODELAY: " + failed.message());
+      if (auto set = set_no_delay(stream->socket()); !set) {
+        count_failure("TCP_NODELAY: " + set.error().message());
         continue;
       }
       if (shared_.options.mode == Mode::idle && !co_await echo_one_byte(*stream, id)) continue;

@@ -83,7 +83,7 @@ class EchoConnection {
   EchoConnection(const EchoConnection&) = delete;
   EchoConnection& operator=(const EchoConnection&) = delete;
   ~EchoConnection() {
-    ours_.try_shutdown(sockit::Shut::wr);
+    static_cast<void>(ours_.try_shutdown(sockit::Shut::wr));
     peer_.join();
   }
 

@@ -28,7 +28,7 @@ class EchoOnce final : public sockit::Service {
     auto n = connection.read(data);
     // The stream's own wait, not wait_for_request(): stopping must not end it.
     while (!n) {
-      if (co_await connection.stream().wait_readable()) co_return;
+      if (!co_await connection.stream().wait_readable()) co_return;
       n = connection.read(data);
     }
     if (*n > 0) co_await connection.send(connection.stream().write_all({data, *n}));

@@ -28,7 +28,7 @@ std::vector<sockit::Socket*> client_socks;
 void broadcast(std::string_view data, const sockit::Socket* sender) {
   const std::lock_guard lock(client_socks_mutex);
   std::erase_if(client_socks, [&](sockit::Socket* sock) {
-    return sock != sender && sock->try_sendall(data);  // true (erase) when the send failed
+    return sock != sender && !sock->try_sendall(data);  // true (erase) when the send failed
   });
 }
 

@@ -25,7 +25,7 @@ bool finished(const Result<T>& result) noexcept {
 AsyncSocket::AsyncSocket(EventLoop& loop, Socket socket)
     : loop_(&loop), socket_(std::move(socket)) {
   if (socket_.getblocking()) socket_.setblocking(false);
-  io_ = loop.add(socket_.fileno());
+  io_ = detail::LoopAccess::add(loop, socket_.fileno());
 }
 
 AsyncSocket::AsyncSocket(AsyncSocket&& other) noexcept
@@ -44,7 +44,7 @@ AsyncSocket& AsyncSocket::operator=(AsyncSocket&& other) noexcept {
 }
 
 void AsyncSocket::close() noexcept {
-  if (io_) loop_->remove(std::exchange(io_, nullptr));
+  if (io_) detail::LoopAccess::remove(*loop_, std::exchange(io_, nullptr));
   socket_.close();
 }
 
@@ -160,7 +160,7 @@ bool Connect::attempt() noexcept {
   return true;
 }
 
-std::error_code Connect::await_resume() noexcept {
+Result<void> Connect::await_resume() noexcept {
   if (auto code = interrupted()) return code;
   return result_;
 }
@@ -216,7 +216,7 @@ void Sleep::await_suspend(std::coroutine_handle<> h) {
   if (slot_ != nullptr) slot_->park(*this);
 }
 
-std::error_code Sleep::await_resume() noexcept {
+Result<void> Sleep::await_resume() noexcept {
   if (slot_ != nullptr) slot_->unpark(this);
   return cancelled_;
 }
@@ -288,7 +288,9 @@ Result<Stream> open_stream(EventLoop& loop, Family family) noexcept {
 Task<> attempt(EventLoop& loop, Race& race, const Endpoint& endpoint) {
   auto stream = open_stream(loop, endpoint.family());
   if (!stream) co_return race.ended(stream.error());
-  if (auto failed = co_await stream->connect(endpoint)) co_return race.ended(failed);
+  if (auto connected = co_await stream->connect(endpoint); !connected) {
+    co_return race.ended(connected.error());
+  }
   if (!race.winner) {
     race.winner.emplace(std::move(*stream));
     race.attempts.cancel();
@@ -300,9 +302,9 @@ Task<> attempt(EventLoop& loop, Race& race, const Endpoint& endpoint) {
 Task<bool> wait_for_news(EventLoop& loop, Race& race, SteadyClock::duration limit) {
   CancelSource news;
   race.news = &news;
-  const auto woken = co_await with_cancel(news.token(), sleep(loop, limit));
+  const auto slept = co_await with_cancel(news.token(), sleep(loop, limit));
   race.news = nullptr;
-  co_return !woken || news.cancelled();
+  co_return slept.ok() || news.cancelled();
 }
 
 }  // namespace

@@ -181,39 +181,39 @@ void EventLoop::dispatch(const epoll_event& event) {
       signal_handler_(signal);
     return;
   }
-  auto* handle = static_cast<IoHandle*>(event.data.ptr);
+  auto* handle = static_cast<detail::IoHandle*>(event.data.ptr);
   if ((event.events & kReadEvents) != 0) ++handle->read_events;
   if ((event.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) handle->hangup = true;
   // A resumed reader may remove the registration; remove() clears both waiters, so the
   // writer check below then finds nothing.
   if ((event.events & kReadEvents) != 0 && handle->reader && handle->reader->attempt()) {
-    IoWaiter* waiter = std::exchange(handle->reader, nullptr);
+    detail::IoWaiter* waiter = std::exchange(handle->reader, nullptr);
     waiter->parked_on_ = nullptr;
     waiter->handle_.resume();
   }
   if ((event.events & kWriteEvents) != 0 && handle->writer && handle->writer->attempt()) {
-    IoWaiter* waiter = std::exchange(handle->writer, nullptr);
+    detail::IoWaiter* waiter = std::exchange(handle->writer, nullptr);
     waiter->parked_on_ = nullptr;
     waiter->handle_.resume();
   }
 }
 
-IoHandle* EventLoop::add(int fd) {
+detail::IoHandle* EventLoop::add(int fd) {
   assert_owner();
-  std::unique_ptr<IoHandle> handle;
+  std::unique_ptr<detail::IoHandle> handle;
   if (free_handles_.empty()) {
-    handle = std::make_unique<IoHandle>();
+    handle = std::make_unique<detail::IoHandle>();
   } else {
     handle = std::move(free_handles_.back());
     free_handles_.pop_back();
   }
-  *handle = IoHandle{.fd = fd};
+  *handle = detail::IoHandle{.fd = fd};
   throw_if(sys::epoll_add(epoll_.get(), fd, kReadEvents | kWriteEvents | EPOLLET, handle.get()),
            "epoll_ctl add");
   return handle.release();
 }
 
-void EventLoop::remove(IoHandle* handle) noexcept {
+void EventLoop::remove(detail::IoHandle* handle) noexcept {
   assert_owner();
   sys::epoll_remove(epoll_.get(), handle->fd);
   const auto cancelled = std::make_error_code(std::errc::operation_canceled);
@@ -223,7 +223,7 @@ void EventLoop::remove(IoHandle* handle) noexcept {
   retired_.emplace_back(handle);
 }
 
-void EventLoop::park(IoHandle* handle, bool writer, IoWaiter& waiter,
+void EventLoop::park(detail::IoHandle* handle, bool writer, detail::IoWaiter& waiter,
                      std::coroutine_handle<> h) noexcept {
   assert_owner();
   waiter.handle_ = h;
@@ -232,9 +232,9 @@ void EventLoop::park(IoHandle* handle, bool writer, IoWaiter& waiter,
   (writer ? handle->writer : handle->reader) = &waiter;
 }
 
-void EventLoop::cancel(IoWaiter& waiter, std::error_code reason) noexcept {
+void EventLoop::cancel(detail::IoWaiter& waiter, std::error_code reason) noexcept {
   assert_owner();
-  IoHandle* handle = std::exchange(waiter.parked_on_, nullptr);
+  detail::IoHandle* handle = std::exchange(waiter.parked_on_, nullptr);
   if (!handle) return;
   (waiter.is_writer_ ? handle->writer : handle->reader) = nullptr;
   waiter.cancelled_ = reason;

@@ -9,7 +9,7 @@ Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept {
   return sys::read(fd, buffer.data(), buffer.size());
 }
 
-std::error_code write_all(int fd, std::string_view data) noexcept {
+Result<void> write_all(int fd, std::string_view data) noexcept {
   while (!data.empty()) {
     auto written = sys::write(fd, data.data(), data.size());
     if (written) {
@@ -31,7 +31,7 @@ void ignore_sigpipe() noexcept {
   sys::ignore_sigpipe();
 }
 
-std::error_code open_standard_fds() noexcept {
+Result<void> open_standard_fds() noexcept {
   return sys::open_closed_standard_fds();
 }
 

@@ -36,9 +36,9 @@ void probe_port(const Endpoint& endpoint, Type type, std::string_view service) {
   Socket probe(endpoint.family(), type);
   if (type == Type::stream) probe.set(opt::reuse_address{true});
   if (endpoint.family() == Family::inet6) probe.set(opt::v6_only{true});
-  if (const auto error = probe.try_bind(endpoint)) {
-    throw_error(error, std::string(service) + (type == Type::stream ? " tcp " : " udp ") +
-                           endpoint.to_string());
+  if (const auto bound = probe.try_bind(endpoint); !bound) {
+    throw_error(bound.error(), std::string(service) + (type == Type::stream ? " tcp " : " udp ") +
+                                   endpoint.to_string());
   }
 }
 
@@ -69,7 +69,7 @@ void RequestWait::await_suspend(std::coroutine_handle<> h) {
   wait_.await_suspend(h);
 }
 
-std::error_code RequestWait::await_resume() noexcept {
+Result<void> RequestWait::await_resume() noexcept {
   connection_.waiting_ = nullptr;
   ++connection_.requests_;
   return wait_.await_resume();
@@ -192,7 +192,7 @@ void Service::log(std::string_view line) const {
 void Service::write_log_line(std::string_view line) {
   std::string text(line);
   text.push_back('\n');
-  write_all(2, text);
+  static_cast<void>(write_all(2, text));  // a log line that cannot be written is lost
 }
 
 std::string_view Service::reply(std::string_view /*request*/, std::span<char> /*out*/) {
@@ -235,7 +235,7 @@ Task<> Service::accept_loop(Listener& listener) {
       if (!listener.is_open() || accepted.error() == std::errc::operation_canceled) co_return;
       // EMFILE and the like: back off briefly rather than spin, then keep serving.
       if (limits_.verbose) log(name_ + " accept: " + accepted.error().message());
-      co_await sleep(loop_, std::chrono::milliseconds(50));
+      static_cast<void>(co_await sleep(loop_, std::chrono::milliseconds(50)));
       continue;
     }
     if (!admit(accepted->peer, "tcp")) continue;
@@ -258,7 +258,7 @@ Task<> Service::run_connection(Stream stream, Endpoint peer) {
 }
 
 Task<> Service::close_gracefully(Stream& stream) {
-  if (!stream.is_open() || stream.shutdown(Shut::wr)) co_return;
+  if (!stream.is_open() || !stream.shutdown(Shut::wr)) co_return;
   const auto deadline = SteadyClock::now() + kLinger;
   for (;;) {
     auto n = stream.socket().try_recv_into(scratch_);
@@ -266,7 +266,7 @@ Task<> Service::close_gracefully(Stream& stream) {
     if (n || !would_block(n.error())) co_return;
     const auto left = deadline - SteadyClock::now();
     if (left <= SteadyClock::duration::zero()) co_return;
-    if (co_await with_timeout(left, stream.wait_readable())) co_return;
+    if (!co_await with_timeout(left, stream.wait_readable())) co_return;
   }
 }
 

@@ -108,7 +108,7 @@ Result<Socket> Socket::try_create(Family family, Type type, int protocol) noexce
   auto fd = sys::socket(static_cast<int>(family), static_cast<int>(type), protocol);
   if (!fd) return fd.error();
   Socket socket(Fd(*fd), family, type, protocol);
-  if (auto code = socket.try_settimeout(getdefaulttimeout())) return code;
+  if (auto set = socket.try_settimeout(getdefaulttimeout()); !set) return set.error();
   return socket;
 }
 
@@ -134,12 +134,12 @@ std::pair<Socket, Socket> Socket::socketpair(Family family, Type type) {
   return pair;
 }
 
-std::error_code Socket::try_bind(const Endpoint& endpoint) noexcept {
+Result<void> Socket::try_bind(const Endpoint& endpoint) noexcept {
   return sys::bind(fd_.get(), endpoint);
 }
 
 void Socket::bind(const Endpoint& endpoint) {
-  throw_if(try_bind(endpoint), "bind " + endpoint.to_string());
+  try_bind(endpoint).value_or_throw("bind " + endpoint.to_string());
 }
 
 void Socket::bind(const Address& address) {
@@ -167,7 +167,7 @@ Accepted Socket::accept() {
   return std::move(accepted).value();
 }
 
-std::error_code Socket::try_connect(const Endpoint& endpoint) noexcept {
+Result<void> Socket::try_connect(const Endpoint& endpoint) noexcept {
   auto code = sys::connect(fd_.get(), endpoint);
   if (code != std::errc::operation_in_progress) return code;
   if (timeout_ && timeout_->count() == 0) return code;
@@ -177,15 +177,15 @@ std::error_code Socket::try_connect(const Endpoint& endpoint) noexcept {
   if (auto failed = sys::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &pending, length)) {
     return failed;
   }
-  return {pending, std::system_category()};
+  return std::error_code(pending, std::system_category());
 }
 
-std::error_code Socket::try_disconnect() noexcept {
+Result<void> Socket::try_disconnect() noexcept {
   return sys::connect(fd_.get(), Endpoint());
 }
 
 std::error_code Socket::connect_ex(const Endpoint& endpoint) noexcept {
-  auto code = try_connect(endpoint);
+  auto code = try_connect(endpoint).error();
   if (code == std::errc::timed_out) return std::make_error_code(std::errc::operation_would_block);
   return code;
 }
@@ -197,7 +197,7 @@ std::error_code Socket::connect_ex(const Address& address) noexcept {
 }
 
 void Socket::connect(const Endpoint& endpoint) {
-  throw_if(try_connect(endpoint), "connect " + endpoint.to_string());
+  try_connect(endpoint).value_or_throw("connect " + endpoint.to_string());
 }
 
 void Socket::connect(const Address& address) {
@@ -220,7 +220,7 @@ std::size_t Socket::send(std::string_view data, int flags) {
   return *sent;
 }
 
-std::error_code Socket::try_sendall(std::string_view data, int flags) noexcept {
+Result<void> Socket::try_sendall(std::string_view data, int flags) noexcept {
   const auto deadline = deadline_for(timeout_);
   while (!data.empty()) {
     auto sent = with_wait(fd_.get(), timeout_, POLLOUT, deadline,
@@ -232,7 +232,9 @@ std::error_code Socket::try_sendall(std::string_view data, int flags) noexcept {
 }
 
 void Socket::sendall(std::string_view data, int flags) {
-  if (auto code = try_sendall(data, flags)) throw_error(code, with_peer("sendall", fd_.get()));
+  if (auto sent = try_sendall(data, flags); !sent) {
+    throw_error(sent.error(), with_peer("sendall", fd_.get()));
+  }
 }
 
 Result<std::size_t> Socket::try_recv_into(std::span<char> buffer, int flags) noexcept {
@@ -288,7 +290,7 @@ Datagram Socket::recvfrom(std::size_t bufsize, int flags) {
   return datagram;
 }
 
-std::error_code Socket::try_shutdown(Shut how) noexcept {
+Result<void> Socket::try_shutdown(Shut how) noexcept {
   return sys::shutdown(fd_.get(), static_cast<int>(how));
 }
 
@@ -299,7 +301,7 @@ Result<QueuedError> Socket::try_recv_error() noexcept {
 }
 
 void Socket::shutdown(Shut how) {
-  throw_if(try_shutdown(how), "shutdown");
+  try_shutdown(how).value_or_throw("shutdown");
 }
 
 void Socket::close() noexcept {
@@ -330,7 +332,7 @@ Endpoint Socket::getpeername() const {
   return try_getpeername().value_or_throw("getpeername");
 }
 
-std::error_code Socket::try_settimeout(Timeout timeout) noexcept {
+Result<void> Socket::try_settimeout(Timeout timeout) noexcept {
   if (!valid_timeout(timeout)) return std::make_error_code(std::errc::invalid_argument);
   if (auto code = apply_timeout(fd_.get(), timeout)) return code;
   timeout_ = timeout;
@@ -339,20 +341,20 @@ std::error_code Socket::try_settimeout(Timeout timeout) noexcept {
 
 void Socket::settimeout(Timeout timeout) {
   check_timeout(timeout);
-  throw_if(try_settimeout(timeout), "settimeout");
+  try_settimeout(timeout).value_or_throw("settimeout");
 }
 
 void Socket::setblocking(bool blocking) {
   settimeout(blocking ? Timeout{} : Timeout{Duration(0)});
 }
 
-std::error_code Socket::try_setsockopt(int level, int name, const void* value,
-                                       socklen_t length) noexcept {
+Result<void> Socket::try_setsockopt(int level, int name, const void* value,
+                                    socklen_t length) noexcept {
   return sys::setsockopt(fd_.get(), level, name, value, length);
 }
 
 void Socket::setsockopt(int level, int name, const void* value, socklen_t length) {
-  throw_if(try_setsockopt(level, name, value, length), "setsockopt");
+  try_setsockopt(level, name, value, length).value_or_throw("setsockopt");
 }
 
 void Socket::setsockopt(int level, int name, int value) {
@@ -386,13 +388,13 @@ Result<Socket> connect_any(const Address& address, Timeout timeout,
       failure = socket.error();
       continue;
     }
-    if ((failure = socket->try_settimeout(timeout))) continue;
+    if ((failure = socket->try_settimeout(timeout).error())) continue;
     if (source) {
       auto local = try_resolve(*source, endpoint.family(), Type::stream, AI_PASSIVE);
       if (!local) return local.error();
-      if ((failure = socket->try_bind(local->front()))) continue;
+      if ((failure = socket->try_bind(local->front()).error())) continue;
     }
-    if (!(failure = socket->try_connect(endpoint))) return socket;
+    if (!(failure = socket->try_connect(endpoint).error())) return socket;
   }
   return failure;
 }

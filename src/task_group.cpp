@@ -32,7 +32,7 @@ void TaskGroup::spawn(Task<> task) {
   promise.slot = &member.slot;
   if (cancelled_) member.slot.cancel();
   ++size_;
-  loop_->task_started();
+  detail::LoopAccess::task_started(*loop_);
   handle.resume();
 }
 

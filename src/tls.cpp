@@ -214,20 +214,20 @@ int TlsStream::drive(Call call, std::string_view operation) {
     const int result = call();
     const int error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
     // Whatever OpenSSL wrote goes out first, an alert after a failure included.
-    const std::error_code flushed = flush(deadline);
+    const Result<void> flushed = flush(deadline);
     switch (error) {
       case SSL_ERROR_NONE:
-        if (flushed) throw_tls(flushed, context());
+        if (!flushed) throw_tls(flushed.error(), context());
         return result;
       case SSL_ERROR_ZERO_RETURN:
         return 0;
       case SSL_ERROR_WANT_READ:
-        if (flushed) throw_tls(flushed, context());
+        if (!flushed) throw_tls(flushed.error(), context());
         if (eof_) fail(SSL_ERROR_SYSCALL, context());
-        if (auto code = fill(deadline)) throw_tls(code, context());
+        if (auto filled = fill(deadline); !filled) throw_tls(filled.error(), context());
         continue;
       case SSL_ERROR_WANT_WRITE:
-        if (flushed) throw_tls(flushed, context());
+        if (!flushed) throw_tls(flushed.error(), context());
         continue;
       default:
         fail(error, context());
@@ -249,7 +249,7 @@ void TlsStream::fail(int error, std::string_view operation) {
   throw_tls(code, operation);
 }
 
-std::error_code TlsStream::flush(Deadline deadline) {
+Result<void> TlsStream::flush(Deadline deadline) {
   BIO* out = SSL_get_wbio(ssl_.get());
   const bool waits = socket_.gettimeout() != Timeout(Duration(0));
   while (BIO_ctrl_pending(out) > 0) {
@@ -268,7 +268,7 @@ std::error_code TlsStream::flush(Deadline deadline) {
   return {};
 }
 
-std::error_code TlsStream::fill(Deadline deadline) {
+Result<void> TlsStream::fill(Deadline deadline) {
   if (socket_.gettimeout() != Timeout(Duration(0))) {
     if (auto code = sys::wait(socket_.fileno(), POLLIN, deadline)) return code;
   }

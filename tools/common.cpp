@@ -214,7 +214,7 @@ void print_error(std::string_view command, std::string_view message) {
   std::string line = "sockit ";
   line.append(command).append(": ").append(message).push_back('\n');
   // One write per line: lines from several threads (serve's loops) never interleave.
-  write_all(2, line);
+  static_cast<void>(write_all(2, line));  // stderr itself failing leaves nowhere to say so
 }
 
 void Log::operator()(std::string_view message) const {

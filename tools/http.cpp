@@ -81,8 +81,8 @@ class Output {
 
   void write(std::string_view data) {
     if (path_.empty()) {
-      if (auto code = write_all(kStdout, data)) {
-        throw WriteError("write to stdout: " + code.message());
+      if (auto written = write_all(kStdout, data); !written) {
+        throw WriteError("write to stdout: " + written.error().message());
       }
       return;
     }
@@ -166,11 +166,11 @@ class Progress {
       line += mebibytes(received_);
     }
     line += "  " + mebibytes(rate) + "/s   ";
-    write_all(kStderr, line);
+    static_cast<void>(write_all(kStderr, line));
   }
 
   void finish() {
-    if (shown_) write_all(kStderr, "\n");
+    if (shown_) static_cast<void>(write_all(kStderr, "\n"));
     shown_ = false;
   }
 
@@ -190,7 +190,7 @@ void print_lines(std::string_view prefix, std::string_view head) {
     text.append(prefix).append(head.substr(0, end)).push_back('\n');
     head = end == std::string_view::npos ? std::string_view{} : head.substr(end + 2);
   }
-  write_all(kStderr, text);
+  static_cast<void>(write_all(kStderr, text));
 }
 
 // The tool's view of an exchange: -v lines, -i/-I heads, bodies, progress.
@@ -202,7 +202,7 @@ class Printer final : public http::Events {
         progress_(!options.silent && !options.verbose && is_terminal(kStderr)) {}
 
   void note(std::string_view text) override {
-    if (options_.verbose) write_all(kStderr, "* " + std::string(text) + "\n");
+    if (options_.verbose) static_cast<void>(write_all(kStderr, "* " + std::string(text) + "\n"));
   }
 
   void request_sent(std::string_view head) override {
@@ -241,7 +241,7 @@ void print_timing(const http::Timing& timing) {
                 "   resolve  %.6f s\n   connect  %.6f s\n       tls  %.6f s\n"
                 "first byte  %.6f s\n     total  %.6f s\n",
                 timing.resolve, timing.connect, timing.tls, timing.first_byte, timing.total);
-  write_all(kStderr, text);
+  static_cast<void>(write_all(kStderr, text));
 }
 
 bool is_method(std::string_view word) {

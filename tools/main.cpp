@@ -36,8 +36,8 @@ constexpr int kExitUsage = 2;
 int main(int argc, char** argv) {
   // Before anything opens a socket or a file, which would otherwise take a closed standard
   // descriptor's number and get the tool's output or log written into it.
-  if (const auto error = sockit::open_standard_fds()) {
-    std::cerr << "sockit: standard descriptors: " << error.message() << '\n';
+  if (const auto opened = sockit::open_standard_fds(); !opened) {
+    std::cerr << "sockit: standard descriptors: " << opened.error().message() << '\n';
     return kExitFailure;
   }
   sockit::ignore_sigpipe();

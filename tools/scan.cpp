@@ -166,13 +166,13 @@ class ProgressDisplay {
         fmt::format("sockit scan: {:.1f}% done, {:.0f}/{:.0f} ports, {:.0f} ports/s, ETA {}:{:02}",
                     100 * done / planned, done, planned, rate, static_cast<long>(eta) / 60,
                     static_cast<long>(eta) % 60);
-    write_all(kStderr, terminal_ ? "\r\033[K" + line : line + "\n");
+    static_cast<void>(write_all(kStderr, terminal_ ? "\r\033[K" + line : line + "\n"));
     shown_ = true;
   }
 
   // Clears a terminal's progress line before the results follow.
   void clear() {
-    if (terminal_ && shown_) write_all(kStderr, "\r\033[K");
+    if (terminal_ && shown_) static_cast<void>(write_all(kStderr, "\r\033[K"));
   }
 
  private:

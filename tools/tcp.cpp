@@ -107,7 +107,9 @@ void half_close(Socket& socket) {
 }
 
 void write_stdout(std::string_view data) {
-  if (auto code = write_all(kStdout, data)) throw LocalIoError(code, "write stdout");
+  if (auto written = write_all(kStdout, data); !written) {
+    throw LocalIoError(written.error(), "write stdout");
+  }
 }
 
 // Copies stdin to the socket and the socket to stdout in one poll loop until both directions

@@ -56,24 +56,27 @@ class AsyncSocket {
   Socket& socket() noexcept { return socket_; }
   const Socket& socket() const noexcept { return socket_; }
   int fileno() const noexcept { return socket_.fileno(); }
-  IoHandle* io() const noexcept { return io_; }
   // Whether epoll has reported the peer's FIN, a hang-up or an error (see IoHandle::hangup).
   bool hangup_seen() const noexcept { return io_ != nullptr && io_->hangup; }
 
+ protected:
+  detail::IoHandle* io() const noexcept { return io_; }
+
  private:
+  friend class IoOperation;
   EventLoop* loop_;
   Socket socket_;
-  IoHandle* io_ = nullptr;
+  detail::IoHandle* io_ = nullptr;
 };
 
 // The common part of every awaiter: try, park on EAGAIN, cancel on timeout or close.
-class IoOperation : public IoWaiter {
+class IoOperation : public detail::IoWaiter {
  public:
   IoOperation(const AsyncSocket& socket, bool writer) noexcept
       : loop_(&socket.loop()), io_(socket.io()), fd_(socket.fileno()), writer_(writer) {}
   // GCC moves an awaiter returned by await_transform into the frame: the slot moves along.
   IoOperation(IoOperation&& other) noexcept
-      : IoWaiter(),
+      : detail::IoWaiter(),
         loop_(other.loop_),
         io_(other.io_),
         slot_(other.slot_),
@@ -82,11 +85,13 @@ class IoOperation : public IoWaiter {
 
   bool await_ready() noexcept { return io_ == nullptr || refused() || attempt(); }
   void await_suspend(std::coroutine_handle<> h) noexcept {
-    loop_->park(io_, writer_, *this, h);
+    detail::LoopAccess::park(*loop_, io_, writer_, *this, h);
     if (slot_ != nullptr) slot_->park(*this);
   }
   // Fails the parked operation with reason and resumes it on a later turn.
-  void cancel(std::error_code reason) noexcept { loop_->cancel(*this, reason); }
+  void cancel(std::error_code reason) noexcept {
+    detail::LoopAccess::cancel(*loop_, *this, reason);
+  }
   EventLoop& loop() const noexcept { return *loop_; }
   void set_cancel_slot(detail::CancelSlot* slot) noexcept { slot_ = slot; }
 
@@ -94,7 +99,7 @@ class IoOperation : public IoWaiter {
   // Whether the operation fails before its syscall: its task was cancelled, or another
   // operation of its direction is parked on the socket (which then keeps waiting).
   bool refused() noexcept {
-    const IoWaiter* parked = writer_ ? io_->writer : io_->reader;
+    const detail::IoWaiter* parked = writer_ ? io_->writer : io_->reader;
     if (parked == nullptr && (slot_ == nullptr || !slot_->cancelled())) return false;
     refuse(parked != nullptr);
     return true;
@@ -109,7 +114,7 @@ class IoOperation : public IoWaiter {
   void refuse(bool busy) noexcept;
 
   EventLoop* loop_;
-  IoHandle* io_;
+  detail::IoHandle* io_;
   detail::CancelSlot* slot_ = nullptr;
   int fd_;
   bool writer_;
@@ -135,7 +140,7 @@ class WaitReadable final : public IoOperation {
   explicit WaitReadable(const AsyncSocket& socket) noexcept : IoOperation(socket, false) {}
   bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
-  std::error_code await_resume() noexcept { return interrupted(); }
+  Result<void> await_resume() noexcept { return interrupted(); }
 };
 
 // Waits, without writing, for the next writability edge: the end of a connect started with
@@ -145,7 +150,7 @@ class WaitWritable final : public IoOperation {
   explicit WaitWritable(const AsyncSocket& socket) noexcept : IoOperation(socket, true) {}
   bool await_ready() noexcept { return closed() || refused(); }
   bool attempt() noexcept override { return true; }
-  std::error_code await_resume() noexcept { return interrupted(); }
+  Result<void> await_resume() noexcept { return interrupted(); }
 };
 
 // Writes every byte of one buffer, or of several (gathered into sendmsg calls). The parts
@@ -204,7 +209,7 @@ class Connect final : public IoOperation {
  public:
   Connect(const AsyncSocket& socket, const Endpoint& endpoint) noexcept;
   bool attempt() noexcept override;
-  std::error_code await_resume() noexcept;
+  Result<void> await_resume() noexcept;
 
  private:
   std::error_code result_;
@@ -235,7 +240,7 @@ class Stream : public AsyncSocket {
   // EAGAIN is skipped, unless the peer's FIN has been seen (its report may have come before
   // the short read).
   Result<std::size_t> try_read(std::span<char> buffer) noexcept;
-  std::error_code shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
+  Result<void> shutdown(Shut how) noexcept { return socket().try_shutdown(how); }
 
  private:
   std::uint32_t emptied_at_ = 0;  // io()->read_events at the last try_read
@@ -244,7 +249,7 @@ class Stream : public AsyncSocket {
 
 // Inline: on every request's path.
 inline Result<std::size_t> Stream::try_read(std::span<char> buffer) noexcept {
-  const IoHandle* handle = io();
+  const detail::IoHandle* handle = io();
   if (handle == nullptr) return std::make_error_code(std::errc::bad_file_descriptor);
   if (emptied_ && emptied_at_ == handle->read_events && !handle->hangup) {
     return std::make_error_code(std::errc::resource_unavailable_try_again);
@@ -333,7 +338,7 @@ class Sleep final : public TimerNode {
 
   bool await_ready() noexcept;
   void await_suspend(std::coroutine_handle<> h);
-  std::error_code await_resume() noexcept;
+  Result<void> await_resume() noexcept;
   void cancel(std::error_code reason) noexcept;
   EventLoop& loop() const noexcept { return *loop_; }
   void set_cancel_slot(detail::CancelSlot* slot) noexcept { slot_ = slot; }

@@ -2,7 +2,8 @@
 //
 // Every error says what failed, on what, and why:
 //   connect 127.0.0.1:9: Connection refused (ECONNREFUSED)
-// Calls that fail for routine reasons also have a noexcept form that fills a std::error_code.
+// Calls that fail for routine reasons also have a noexcept form that returns a Result, truthy
+// on success (only connect_ex returns a bare std::error_code, as Python's returns errno).
 #pragma once
 
 #include <string>

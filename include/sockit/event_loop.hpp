@@ -6,8 +6,6 @@
 // (often an awaiter inside a coroutine frame), so arming a timeout allocates nothing.
 #pragma once
 
-#include <sys/epoll.h>
-
 #include <atomic>
 #include <chrono>
 #include <coroutine>
@@ -24,9 +22,12 @@
 
 #include "sockit/fd.hpp"
 
+struct epoll_event;
+
 namespace sockit {
 
 class EventLoop;
+class IoOperation;
 using SteadyClock = std::chrono::steady_clock;
 
 // A one-shot timer: the loop calls fire() once its deadline has passed.
@@ -49,7 +50,11 @@ class TimerNode {
   std::size_t index_ = kNotArmed;
 };
 
+// The loop's registration machinery: the library's awaiters use it, nothing else should.
+namespace detail {
+
 struct IoHandle;
+struct LoopAccess;
 
 // An operation parked on a descriptor until it can make progress.
 class IoWaiter {
@@ -66,8 +71,8 @@ class IoWaiter {
   virtual ~IoWaiter() = default;
 
  private:
-  friend class EventLoop;
-  friend class IoOperation;
+  friend class sockit::EventLoop;
+  friend class sockit::IoOperation;
   std::coroutine_handle<> handle_;
   std::error_code cancelled_;
   IoHandle* parked_on_ = nullptr;
@@ -86,6 +91,8 @@ struct IoHandle {
   // was waiting: a reader that skips a read after a short one must know no edge will follow.
   bool hangup = false;
 };
+
+}  // namespace detail
 
 class EventLoop {
  public:
@@ -126,15 +133,6 @@ class EventLoop {
   std::uint64_t call_later(std::chrono::duration<double> delay, std::function<void()> fn);
   bool cancel(std::uint64_t id) noexcept;
 
-  // Registers fd for edge-triggered read and write readiness. Throws sockit::Error.
-  IoHandle* add(int fd);
-  // Deregisters before the descriptor closes; waiters resume with operation_canceled.
-  void remove(IoHandle* handle) noexcept;
-  // Parks waiter until handle's descriptor is readable (or writable).
-  void park(IoHandle* handle, bool writer, IoWaiter& waiter, std::coroutine_handle<> h) noexcept;
-  // Unparks waiter and resumes it on a later turn, failing its operation with reason.
-  void cancel(IoWaiter& waiter, std::error_code reason) noexcept;
-
   // Delivers the signals to handler on this loop's thread. Blocks them in the calling
   // thread: call before starting other threads so they inherit the mask.
   void on_signals(std::initializer_list<int> signals, std::function<void(int)> handler);
@@ -143,12 +141,19 @@ class EventLoop {
   void set_error_handler(std::function<void(std::exception_ptr)> handler);
   void report(std::exception_ptr error) noexcept;
 
-  // Detached tasks started with spawn() that have not finished yet.
-  std::size_t live_tasks() const noexcept { return live_tasks_; }
-  void task_started() noexcept { ++live_tasks_; }
-  void task_finished() noexcept { --live_tasks_; }
-
  private:
+  friend struct detail::LoopAccess;
+
+  // Registers fd for edge-triggered read and write readiness. Throws sockit::Error.
+  detail::IoHandle* add(int fd);
+  // Deregisters before the descriptor closes; waiters resume with operation_canceled.
+  void remove(detail::IoHandle* handle) noexcept;
+  // Parks waiter until handle's descriptor is readable (or writable).
+  void park(detail::IoHandle* handle, bool writer, detail::IoWaiter& waiter,
+            std::coroutine_handle<> h) noexcept;
+  // Unparks waiter and resumes it on a later turn, failing its operation with reason.
+  void cancel(detail::IoWaiter& waiter, std::error_code reason) noexcept;
+
   // Debug builds: the calling thread may use the loop (see run()).
   void assert_owner() const noexcept;
   class CallbackTimer;
@@ -188,10 +193,30 @@ class EventLoop {
   // Registrations removed during a turn stay allocated until the turn ends, since events
   // already fetched in the same batch may still point at them; then they are reused. A live
   // registration belongs to whoever called add() until it calls remove().
-  std::vector<std::unique_ptr<IoHandle>> retired_;
-  std::vector<std::unique_ptr<IoHandle>> free_handles_;
+  std::vector<std::unique_ptr<detail::IoHandle>> retired_;
+  std::vector<std::unique_ptr<detail::IoHandle>> free_handles_;
 
-  std::size_t live_tasks_ = 0;
+  std::size_t live_tasks_ = 0;  // detached tasks started with spawn() not finished yet
 };
 
+namespace detail {
+
+// The library's awaiters and Task machinery reach the loop's internals through here.
+struct LoopAccess {
+  static IoHandle* add(EventLoop& loop, int fd) { return loop.add(fd); }
+  static void remove(EventLoop& loop, IoHandle* handle) noexcept { loop.remove(handle); }
+  static void park(EventLoop& loop, IoHandle* handle, bool writer, IoWaiter& waiter,
+                   std::coroutine_handle<> h) noexcept {
+    loop.park(handle, writer, waiter, h);
+  }
+  static void cancel(EventLoop& loop, IoWaiter& waiter, std::error_code reason) noexcept {
+    loop.cancel(waiter, reason);
+  }
+  // Detached tasks started with spawn() that have not finished yet.
+  static std::size_t live_tasks(const EventLoop& loop) noexcept { return loop.live_tasks_; }
+  static void task_started(EventLoop& loop) noexcept { ++loop.live_tasks_; }
+  static void task_finished(EventLoop& loop) noexcept { --loop.live_tasks_; }
+};
+
+}  // namespace detail
 }  // namespace sockit

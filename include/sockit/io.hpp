@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <system_error>
 
 #include "sockit/error.hpp"
 
@@ -14,7 +13,7 @@ namespace sockit {
 // One read(2); 0 is end of file.
 Result<std::size_t> read_some(int fd, std::span<char> buffer) noexcept;
 // Writes every byte, waiting in poll(2) when fd is non-blocking and full.
-std::error_code write_all(int fd, std::string_view data) noexcept;
+Result<void> write_all(int fd, std::string_view data) noexcept;
 // Whether fd is a terminal (a progress display belongs only on one).
 bool is_terminal(int fd) noexcept;
 // A write to a closed pipe or socket becomes EPIPE instead of killing the process.
@@ -24,7 +23,7 @@ void ignore_sigpipe() noexcept;
 // output to the server). A closed one gets /dev/null opened read-only: reading it is end of
 // file, and writing to it still fails (EBADF), as writing to a closed descriptor does. Call it
 // first thing in main().
-std::error_code open_standard_fds() noexcept;
+Result<void> open_standard_fds() noexcept;
 // Raises the soft limit of open descriptors to the hard limit (servers and scanners hold
 // many sockets); returns the limit now in force.
 std::uint64_t raise_open_file_limit() noexcept;

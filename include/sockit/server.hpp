@@ -12,7 +12,7 @@
 //       for (;;) {
 //         auto received = connection.read(scratch());
 //         if (!received) {  // nothing yet: wait, unless draining, the idle timeout or a close
-//           if (connection.draining() || co_await connection.wait_for_request()) co_return;
+//           if (connection.draining() || !co_await connection.wait_for_request()) co_return;
 //           continue;
 //         }
 //         if (*received == 0) co_return;  // the peer closed
@@ -105,7 +105,7 @@ class RequestWait {
       : connection_(connection), wait_(std::move(wait)) {}
   bool await_ready() noexcept { return wait_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h);
-  std::error_code await_resume() noexcept;
+  Result<void> await_resume() noexcept;
   // For with_timeout.
   EventLoop& loop() const noexcept { return wait_.loop(); }
   void cancel(std::error_code reason) noexcept { wait_.cancel(reason); }

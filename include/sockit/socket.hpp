@@ -84,7 +84,7 @@ class Socket {
 
   void bind(const Endpoint& endpoint);
   void bind(const Address& address);
-  std::error_code try_bind(const Endpoint& endpoint) noexcept;
+  Result<void> try_bind(const Endpoint& endpoint) noexcept;
   void listen(int backlog = SOMAXCONN);
 
   Accepted accept();
@@ -93,13 +93,15 @@ class Socket {
   void connect(const Endpoint& endpoint);
   void connect(const Address& address);
   // The noexcept form of connect: the error connect would throw (timed_out on a timeout).
-  std::error_code try_connect(const Endpoint& endpoint) noexcept;
+  Result<void> try_connect(const Endpoint& endpoint) noexcept;
   // connect(2) to AF_UNSPEC: dissolves the association, so the socket can connect again. A
   // TCP socket whose connect failed or is still pending is just reset to closed; an
   // established one is aborted with a reset, leaving no TIME_WAIT behind.
-  std::error_code try_disconnect() noexcept;
+  Result<void> try_disconnect() noexcept;
   // Python's connect_ex: the error instead of an exception (a resolution failure included).
-  // As in CPython, a connect that times out reports EAGAIN (EWOULDBLOCK).
+  // As in CPython, a connect that times out reports EAGAIN (EWOULDBLOCK). The one call that
+  // returns a bare error code, falsy on success, since Python's returns errno; every other
+  // noexcept form returns a Result, truthy on success.
   std::error_code connect_ex(const Endpoint& endpoint) noexcept;
   std::error_code connect_ex(const Address& address) noexcept;
 
@@ -107,7 +109,7 @@ class Socket {
   Result<std::size_t> try_send(std::string_view data, int flags = 0) noexcept;
   // Sends every byte; under a timeout the whole call must finish within it, as in Python.
   void sendall(std::string_view data, int flags = 0);
-  std::error_code try_sendall(std::string_view data, int flags = 0) noexcept;
+  Result<void> try_sendall(std::string_view data, int flags = 0) noexcept;
   // Python's sendmsg with buffers only: one call gathers them all; returns the bytes sent.
   Result<std::size_t> try_sendmsg(std::span<const iovec> buffers) noexcept;
 
@@ -125,7 +127,7 @@ class Socket {
                                                              int flags = 0) noexcept;
 
   void shutdown(Shut how);
-  std::error_code try_shutdown(Shut how) noexcept;
+  Result<void> try_shutdown(Shut how) noexcept;
   // The oldest entry of the error queue (recvmsg with MSG_ERRQUEUE); would-block when empty.
   Result<QueuedError> try_recv_error() noexcept;
   // Closes now; later calls fail with EBADF. The destructor closes too.
@@ -144,7 +146,7 @@ class Socket {
   int proto() const noexcept { return protocol_; }
 
   void settimeout(Timeout timeout);
-  std::error_code try_settimeout(Timeout timeout) noexcept;
+  Result<void> try_settimeout(Timeout timeout) noexcept;
   Timeout gettimeout() const noexcept { return timeout_; }
   // setblocking(true) is settimeout(None); setblocking(false) is settimeout(0).
   void setblocking(bool blocking);
@@ -156,7 +158,7 @@ class Socket {
     setsockopt(Option::level, Option::name, &raw, sizeof raw);
   }
   template <class Option>
-  std::error_code try_set(const Option& option) noexcept {
+  Result<void> try_set(const Option& option) noexcept {
     const typename Option::storage raw = option.encode();
     return try_setsockopt(Option::level, Option::name, &raw, sizeof raw);
   }
@@ -170,7 +172,7 @@ class Socket {
   // The raw forms, for options without a typed name.
   void setsockopt(int level, int name, int value);
   void setsockopt(int level, int name, const void* value, socklen_t length);
-  std::error_code try_setsockopt(int level, int name, const void* value, socklen_t length) noexcept;
+  Result<void> try_setsockopt(int level, int name, const void* value, socklen_t length) noexcept;
   int getsockopt(int level, int name) const;
   // Fills value and returns the length the kernel wrote.
   socklen_t getsockopt(int level, int name, void* value, socklen_t length) const;

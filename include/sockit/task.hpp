@@ -51,7 +51,7 @@ struct FinalAwaiter {
       if (promise.member.group != nullptr) leave_group(promise.member);
       done.destroy();
       if (error) loop->report(error);
-      loop->task_finished();
+      LoopAccess::task_finished(*loop);
       return std::noop_coroutine();
     }
     return promise.continuation ? promise.continuation : std::noop_coroutine();
@@ -182,7 +182,7 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
 inline void spawn(EventLoop& loop, Task<> task) {
   auto handle = task.release();
   handle.promise().detached_on = &loop;
-  loop.task_started();
+  detail::LoopAccess::task_started(loop);
   handle.resume();
 }
 

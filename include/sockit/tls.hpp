@@ -104,8 +104,8 @@ class TlsStream {
   // session's memory buffers and waiting for the socket within one deadline.
   template <class Call>
   int drive(Call call, std::string_view operation);
-  std::error_code flush(Deadline deadline);  // sends what OpenSSL has written
-  std::error_code fill(Deadline deadline);   // gives OpenSSL what the socket has
+  Result<void> flush(Deadline deadline);  // sends what OpenSSL has written
+  Result<void> fill(Deadline deadline);   // gives OpenSSL what the socket has
   [[noreturn]] void fail(int result, std::string_view operation);
 
   Socket socket_;

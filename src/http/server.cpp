@@ -76,7 +76,7 @@ Task<> FileService::serve(Connection& connection) {
       case Next::close:
         co_return;
       case Next::wait_request:
-        if (connection.draining() || co_await connection.wait_for_request()) co_return;
+        if (connection.draining() || !co_await connection.wait_for_request()) co_return;
         continue;
       case Next::wait_head: {
         if (!exchange.head_deadline) {
@@ -84,7 +84,7 @@ Task<> FileService::serve(Connection& connection) {
         }
         const auto left = *exchange.head_deadline - SteadyClock::now();
         if (left <= SteadyClock::duration::zero() ||
-            co_await with_timeout(left, connection.stream().wait_readable())) {
+            !co_await with_timeout(left, connection.stream().wait_readable())) {
           co_return;
         }
         continue;

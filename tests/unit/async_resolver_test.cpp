@@ -86,7 +86,8 @@ TEST(Resolve, ACancelledLookupEndsAtOnceAndItsAnswerIsDropped) {
     // The answer can only reach the loop after this turn: the cancel comes first.
     group.cancel();
     co_await group.join();
-    co_await sleep(loop, 20ms);  // the worker's late answer arrives, and must be dropped
+    static_cast<void>(
+        co_await sleep(loop, 20ms));  // the worker's late answer arrives, and must be dropped
   };
   run_task(loop, body());
   ASSERT_TRUE(found);
@@ -104,7 +105,7 @@ TEST(ToThread, AWaitEndedWhileTheFunctionRunsDropsItsLateResult) {
   auto body = [&]() -> Task<> {
     auto cancel_once_started = [&]() -> Task<> {
       for (int i = 0; i < 5000 && !started; ++i)
-        co_await sleep(loop, 1ms);
+        static_cast<void>(co_await sleep(loop, 1ms));
       source.cancel();
     };
     spawn(loop, cancel_once_started());
@@ -116,8 +117,9 @@ TEST(ToThread, AWaitEndedWhileTheFunctionRunsDropsItsLateResult) {
                                }));
     gate.set_value();
     for (int i = 0; i < 5000 && !finished; ++i)
-      co_await sleep(loop, 1ms);
-    co_await sleep(loop, 10ms);  // its answer, posted to the loop, finds nobody waiting
+      static_cast<void>(co_await sleep(loop, 1ms));
+    static_cast<void>(
+        co_await sleep(loop, 10ms));  // its answer, posted to the loop, finds nobody waiting
   };
   run_task(loop, body());
   ASSERT_TRUE(got);
@@ -136,7 +138,7 @@ TEST(ToThread, DeliversTheResultAndComposesWithCancel) {
     auto answer = co_await to_thread(loop, [] { return Result<int>(7); });
     value = answer.ok() ? *answer : -1;
     auto cancel_soon = [&]() -> Task<> {
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       source.cancel();
     };
     spawn(loop, cancel_soon());
@@ -177,7 +179,8 @@ TEST(ToThread, AFunctionStillQueuedWhenItsWaitEndsNeverRuns) {
     EXPECT_EQ(queued.error(), kTimedOut);
     gate.set_value();
     co_await blockers.join();
-    co_await sleep(loop, 20ms);  // a worker now free would run the queued function by now
+    static_cast<void>(
+        co_await sleep(loop, 20ms));  // a worker now free would run the queued function by now
   };
   run_task(loop, body());
   EXPECT_EQ(blocked_done, 4);
@@ -289,7 +292,7 @@ TEST(Connect, ACancelEndsEveryAttempt) {
       got = co_await connect(loop, std::move(endpoints), 1h);
     };
     group.spawn(connecting());
-    co_await sleep(loop, 20ms);
+    static_cast<void>(co_await sleep(loop, 20ms));
     group.cancel();
     co_await group.join();
   };

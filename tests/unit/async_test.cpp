@@ -198,7 +198,7 @@ TEST(Tasks, DeliverValuesAndExceptionsToTheAwaiter) {
   loop.post([&] { spawn(loop, expect_values(loop, done)); });
   run_bounded(loop);
   EXPECT_TRUE(done);
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 TEST(Tasks, FailureOfADetachedTaskReachesTheErrorHandler) {
@@ -215,16 +215,16 @@ TEST(Tasks, FailureOfADetachedTaskReachesTheErrorHandler) {
   loop.post([&] { spawn(loop, fail()); });
   run_bounded(loop);
   EXPECT_EQ(reported, "boom");
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 Task<int> after_sleep(EventLoop& loop) {
-  co_await sleep(loop, 10ms);
+  static_cast<void>(co_await sleep(loop, 10ms));
   co_return 7;
 }
 
 Task<> throws_after_sleep(EventLoop& loop) {
-  co_await sleep(loop, 10ms);
+  static_cast<void>(co_await sleep(loop, 10ms));
   throw std::runtime_error("late failure");
 }
 
@@ -232,7 +232,7 @@ TEST(Tasks, RunUntilCompleteReturnsTheValueOrRethrows) {
   EventLoop loop;
   EXPECT_EQ(run_until_complete(loop, after_sleep(loop)), 7);
   EXPECT_THROW(run_until_complete(loop, throws_after_sleep(loop)), std::runtime_error);
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 TEST(Tasks, AnUnawaitedTaskIsDestroyedWithoutRunning) {
@@ -310,7 +310,7 @@ TEST(Cancellation, WithTimeoutLetsAnOperationThatFinishesInTimeThrough) {
 
 Task<> sleeper(EventLoop& loop, std::chrono::duration<double>& slept) {
   const auto start = SteadyClock::now();
-  EXPECT_FALSE(co_await sleep(loop, 50ms));
+  EXPECT_TRUE(co_await sleep(loop, 50ms));
   slept = SteadyClock::now() - start;
   loop.stop();
 }
@@ -330,7 +330,7 @@ Task<> big_transfer(Stream& writer, Stream& reader, std::size_t size, bool& done
   auto write_side = [](Stream& out, const std::string& data) -> Task<> {
     auto n = co_await out.write_all(data);
     EXPECT_TRUE(n.ok() && *n == data.size());
-    EXPECT_FALSE(out.shutdown(Shut::wr));
+    EXPECT_TRUE(out.shutdown(Shut::wr));
   };
   spawn(loop, write_side(writer, sent));
   std::string received(size + 1, '\0');
@@ -393,7 +393,7 @@ Task<> accept_and_connect(EventLoop& loop, Listener& listener, bool& done) {
   if (stream) {
     EXPECT_TRUE(co_await stream->write_all("hello"));
   }
-  co_await sleep(loop, 20ms);
+  static_cast<void>(co_await sleep(loop, 20ms));
   EXPECT_EQ(greeting, "hello");
   done = true;
   loop.stop();

@@ -52,7 +52,7 @@ class EchoOnce final : public Service {
     char data[256];
     auto n = connection.read(data);
     while (!n) {
-      if (co_await connection.stream().wait_readable()) co_return;
+      if (!co_await connection.stream().wait_readable()) co_return;
       n = connection.read(data);
     }
     if (*n > 0) co_await connection.send(connection.stream().write_all({data, *n}));

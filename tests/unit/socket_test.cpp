@@ -271,12 +271,12 @@ TEST(Stream, BindTwiceIsAddressInUse) {
     EXPECT_EQ(std::string(error.what()),
               "bind " + taken.to_string() + ": Address already in use (EADDRINUSE)");
   }
-  EXPECT_EQ(second.try_bind(taken), std::errc::address_in_use);
+  EXPECT_EQ(second.try_bind(taken).error(), std::errc::address_in_use);
 }
 
 TEST(Stream, ShutdownOfAnUnconnectedSocketFails) {
   Socket socket;
-  EXPECT_EQ(socket.try_shutdown(Shut::rdwr), std::errc::not_connected);
+  EXPECT_EQ(socket.try_shutdown(Shut::rdwr).error(), std::errc::not_connected);
   EXPECT_THROW(socket.shutdown(Shut::rdwr), Error);
 }
 

@@ -49,7 +49,7 @@ TEST(TaskGroup, JoinResumesOnceTheLastTaskHasEnded) {
     // The writes come from a task outside the group, after the join has parked.
     auto write_later = [&]() -> Task<> {
       EXPECT_TRUE((co_await b.write_all("x")).ok());
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       events.push_back("second write");
       EXPECT_TRUE((co_await d.write_all("y")).ok());
     };
@@ -74,7 +74,7 @@ TEST(TaskGroup, JoinOfAnEmptyGroupReturnsWithoutSuspending) {
   // Not running yet: only a join that does not suspend can finish inside spawn().
   spawn(loop, body());
   EXPECT_TRUE(joined);
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 TEST(TaskGroup, JoinOfTasksThatEndWithoutSuspendingReturnsAtOnce) {
@@ -88,7 +88,7 @@ TEST(TaskGroup, JoinOfTasksThatEndWithoutSuspendingReturnsAtOnce) {
     }(ran));
   EXPECT_EQ(ran, 3);
   EXPECT_EQ(group.size(), 0u);
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 Task<> expect_error(Task<std::error_code> operation, std::error_code expected, int& ended) {
@@ -115,7 +115,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
   };
   // A task awaited by the group's task: the cancel reaches what it waits on too.
   auto nested_read = [&]() -> Task<std::error_code> {
-    auto inner = [&]() -> Task<std::error_code> { co_return co_await b.wait_readable(); };
+    auto inner = [&]() -> Task<std::error_code> { co_return (co_await b.wait_readable()).error(); };
     co_return co_await inner();
   };
   auto timed_read = [&]() -> Task<std::error_code> {
@@ -131,7 +131,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
     auto conn = co_await listener.accept();
     co_return conn ? std::error_code() : conn.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.spawn(expect_error(read(), kCanceled, ended));
@@ -141,7 +141,7 @@ TEST(TaskGroup, CancelResumesEveryKindOfParkedOperation) {
     group.spawn(expect_error(accept(), kCanceled, ended));
     group.spawn(expect_error(nap(), kCanceled, ended));
     EXPECT_EQ(group.size(), 6u);
-    co_await sleep(loop, 10ms);
+    static_cast<void>(co_await sleep(loop, 10ms));
     EXPECT_EQ(ended, 0);
     group.cancel();
     EXPECT_EQ(ended, 0);  // resumed on a later turn, never inside cancel()
@@ -163,7 +163,7 @@ TEST(TaskGroup, OperationsStartedAfterCancelFailAtOnceAndConsumeNothing) {
     auto n = co_await a.read_some(buffer);
     co_return n ? std::error_code() : n.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.cancel();
@@ -197,7 +197,7 @@ TEST(TaskGroup, CancelReachesTheTasksOfAGroupItsTaskJoins) {
   auto body = [&]() -> Task<> {
     TaskGroup outer(loop);
     outer.spawn(outer_task());
-    co_await sleep(loop, 10ms);
+    static_cast<void>(co_await sleep(loop, 10ms));
     outer.cancel();
     co_await outer.join();
   };
@@ -219,11 +219,11 @@ TEST(TaskGroup, AFailingTaskReachesReportAndTheOthersGoOn) {
   auto body = [&]() -> Task<> {
     TaskGroup group(loop);
     group.spawn([](EventLoop& l) -> Task<> {
-      co_await sleep(l, 1ms);
+      static_cast<void>(co_await sleep(l, 1ms));
       throw std::runtime_error("boom");
     }(loop));
     group.spawn([](EventLoop& l, int& count) -> Task<> {
-      co_await sleep(l, 5ms);
+      static_cast<void>(co_await sleep(l, 5ms));
       ++count;
     }(loop, finished));
     co_await group.join();
@@ -243,20 +243,20 @@ TEST(TaskGroup, DestroyingAGroupWithLiveTasksCancelsThemAndTheyEndOnTheirOwn) {
     auto n = co_await a.read_some(buffer);
     co_return n ? std::error_code() : n.error();
   };
-  auto nap = [&]() -> Task<std::error_code> { co_return co_await sleep(loop, kForever); };
+  auto nap = [&]() -> Task<std::error_code> { co_return (co_await sleep(loop, kForever)).error(); };
   auto body = [&]() -> Task<> {
     {
       TaskGroup group(loop);
       group.spawn(expect_error(read(), kCanceled, ended));
       group.spawn(expect_error(nap(), kCanceled, ended));
     }
-    EXPECT_EQ(loop.live_tasks(), 3u);  // this one and the two let go
+    EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 3u);  // this one and the two let go
     for (int i = 0; i < 1000 && ended < 2; ++i)
-      co_await sleep(loop, 1ms);
+      static_cast<void>(co_await sleep(loop, 1ms));
   };
   run_task(loop, body());
   EXPECT_EQ(ended, 2);
-  EXPECT_EQ(loop.live_tasks(), 0u);
+  EXPECT_EQ(detail::LoopAccess::live_tasks(loop), 0u);
 }
 
 TEST(TaskGroup, ManyConnectionsCancelledTogetherLeakNoDescriptor) {
@@ -294,7 +294,7 @@ TEST(TaskGroup, ManyConnectionsCancelledTogetherLeakNoDescriptor) {
         group.spawn(client(cancelled));
       // The acceptor, 20 clients and 20 served connections.
       for (int i = 0; i < 5000 && group.size() < 41; ++i)
-        co_await sleep(loop, 1ms);
+        static_cast<void>(co_await sleep(loop, 1ms));
       group.cancel();
       co_await group.join();
     };
@@ -324,7 +324,7 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
     EXPECT_EQ(std::string_view(buffer, n.ok() ? *n : 0), "hi");
     // Cancelled while parked, from another task.
     auto cancel_later = [&]() -> Task<> {
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       source.cancel();
     };
     spawn(loop, cancel_later());
@@ -334,7 +334,7 @@ TEST(CancelToken, CancelsWhatWaitsUnderItAndComposesWithTimeouts) {
     EXPECT_TRUE((co_await b.write_all("x")).ok());
     n = co_await with_cancel(source.token(), a.read_some(buffer));
     outcomes.push_back(n.error());
-    outcomes.push_back(co_await with_cancel(source.token(), sleep(loop, kForever)));
+    outcomes.push_back((co_await with_cancel(source.token(), sleep(loop, kForever))).error());
     n = co_await a.read_some(buffer);
     EXPECT_EQ(std::string_view(buffer, n.ok() ? *n : 0), "x");
     // A default token never cancels.
@@ -355,7 +355,7 @@ TEST(CancelToken, DestroyingTheSourceLeavesItsOperationsWaiting) {
   auto body = [&]() -> Task<> {
     auto source = std::make_unique<CancelSource>();
     auto drop_source_then_write = [&]() -> Task<> {
-      co_await sleep(loop, 10ms);
+      static_cast<void>(co_await sleep(loop, 10ms));
       source.reset();
       EXPECT_TRUE((co_await b.write_all("ok")).ok());
     };
@@ -384,7 +384,7 @@ TEST(Streams, ASecondReadWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
     char buffer[8];
     auto n = co_await a.read_some(buffer);
     EXPECT_EQ(n.error(), std::errc::device_or_resource_busy);
-    EXPECT_EQ(co_await a.wait_readable(), std::errc::device_or_resource_busy);
+    EXPECT_EQ((co_await a.wait_readable()).error(), std::errc::device_or_resource_busy);
     EXPECT_TRUE((co_await b.write_all("data")).ok());
     co_await group.join();
   };
@@ -404,7 +404,7 @@ TEST(Streams, ASecondWriteWhileOneIsParkedFailsWithBusyAndTheFirstGoesOn) {
     auto first_writer = [&]() -> Task<> {
       auto n = co_await a.write_all(big);
       EXPECT_TRUE(n.ok() && *n == big.size());
-      EXPECT_FALSE(a.shutdown(Shut::wr));
+      EXPECT_TRUE(a.shutdown(Shut::wr));
     };
     group.spawn(first_writer());
     auto n = co_await a.write_all("interleaved");

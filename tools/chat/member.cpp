@@ -510,7 +510,7 @@ Task<> Member::write_later() {
     // Bounded by the send timeout: a member that takes nothing for that long is cut off.
     auto wait = connection_.send(connection_.stream().wait_writable());
     writer_wait_ = &wait;
-    const auto error = co_await wait;
+    const auto error = (co_await wait).error();
     writer_wait_ = nullptr;
     if (error == std::errc::timed_out) {
       closing_ = true;

@@ -195,22 +195,24 @@ class Worker {
     // Every target here speaks first, at once: the handshake's last ACK rides on the first
     // request, one segment fewer for both ends per connection.
     if (tcp) {
-      if (auto failed = socket->try_set(opt::defer_accept{std::chrono::seconds(1)}))
-        co_return failed;
+      if (auto set = socket->try_set(opt::defer_accept{std::chrono::seconds(1)}); !set) {
+        co_return set.error();
+      }
     }
     auto& stream = streams_[slot];
     stream.emplace(loop_, std::move(*socket));
     const auto begin = Clock::now();
-    if (auto failed = co_await with_timeout(options_.timeout, stream->connect(endpoint))) {
+    if (auto connected = co_await with_timeout(options_.timeout, stream->connect(endpoint));
+        !connected) {
       stream->close();
-      co_return failed;
+      co_return connected.error();
     }
     // Pipelined requests go out as soon as a reply frees their place; Nagle would hold them
     // back. One request at a time meets no unacknowledged data, so it goes out regardless.
     if (options_.pipeline > 1 && tcp) {
-      if (auto failed = stream->socket().try_set(opt::no_delay{true})) {
+      if (auto set = stream->socket().try_set(opt::no_delay{true}); !set) {
         stream->close();
-        co_return failed;
+        co_return set.error();
       }
     }
     if (begin >= shared_.measure_start) results_.connect.record(microseconds(Clock::now() - begin));
@@ -251,7 +253,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (;;) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       if (claim(1, Clock::now()) == 0) break;
       if ((!stream || !stream->is_open()) && !co_await reconnect(slot, target, due, 1)) continue;
       auto sent = co_await with_timeout(options_.timeout, stream->write_all(message));
@@ -299,7 +301,7 @@ class Worker {
   Task<> datagram_echo_connection(std::size_t slot, const Target& target) {
     auto& datagram = datagrams_[slot];
     auto socket = Socket::try_create(target.endpoint.family(), Type::dgram);
-    std::error_code failed = socket ? socket->try_connect(target.endpoint) : socket.error();
+    std::error_code failed = socket ? socket->try_connect(target.endpoint).error() : socket.error();
     if (failed) {
       record_error(ErrorKind::connect, "connect: " + failed.message(), Clock::now(), 1);
       co_return;
@@ -312,7 +314,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (std::uint64_t sequence = 0;; ++sequence) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       if (claim(1, Clock::now()) == 0) break;
       for (std::size_t i = 0; i < stamp; ++i)
         message[i] = static_cast<char>(sequence >> (8 * i));
@@ -364,7 +366,7 @@ class Worker {
     Schedule schedule = schedule_of(slot);
     for (;;) {
       Clock::time_point due;
-      co_await pace(schedule, due);
+      static_cast<void>(co_await pace(schedule, due));
       const std::size_t batch = claim(options_.pipeline, Clock::now());
       if (batch == 0) break;
       if (!stream || !stream->is_open()) {

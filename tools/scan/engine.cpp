@@ -369,7 +369,7 @@ class Scanner::Worker {
     const auto wait = next_send_ - now;
     next_send_ += interval;
     if (wait <= Clock::duration::zero()) co_return true;
-    co_return !co_await sleep(loop_, wait);
+    co_return (co_await sleep(loop_, wait)).ok();
   }
 
   // The slot's socket, made (or remade for the other family) when needed.
@@ -405,7 +405,7 @@ class Scanner::Worker {
       if (!stream) co_return abandon_scan();
       Socket& socket = stream->socket();
       const auto started = Clock::now();
-      std::error_code code = socket.try_connect(target);
+      std::error_code code = socket.try_connect(target).error();
       std::optional<QueuedError> icmp;
       if (code == std::errc::operation_in_progress) {
         code = co_await finish_connect(*stream, target, started, host_timing, icmp);
@@ -418,7 +418,7 @@ class Scanner::Worker {
           failure = code;
           co_return abandon_scan();
         }
-        if (co_await Sleep(loop_, kShortageWait)) co_return abandoned();
+        if (!co_await Sleep(loop_, kShortageWait)) co_return abandoned();
         continue;
       }
       co_return co_await conclude(*stream, target, code, icmp, started);
@@ -442,7 +442,7 @@ class Scanner::Worker {
     Socket& socket = stream.socket();
     bool woken = false;
     for (;;) {
-      const std::error_code code = socket.try_connect(target);
+      const std::error_code code = socket.try_connect(target).error();
       if (code == std::errc::already_connected) co_return std::error_code();
       if (code != std::errc::connection_already_in_progress) co_return code;
       const auto deadline = started + std::chrono::duration_cast<Clock::duration>(
@@ -462,8 +462,8 @@ class Scanner::Worker {
       }
       const auto waited = co_await with_timeout(std::min(left, options_.timing.min_timeout),
                                                 stream.wait_writable());
-      if (waited == std::errc::operation_canceled) co_return waited;
-      woken = !waited;
+      if (waited.error() == std::errc::operation_canceled) co_return waited.error();
+      woken = waited.ok();
     }
   }
 
@@ -627,7 +627,7 @@ ScanReport Scanner::run(std::function<void()> tick, std::chrono::duration<double
   };
   auto ticker = [&]() -> Task<> {
     while (!all_done) {
-      co_await with_cancel(ticker_stop.token(), sleep(group[0], tick_every));
+      static_cast<void>(co_await with_cancel(ticker_stop.token(), sleep(group[0], tick_every)));
       if (!all_done && tick) tick();
     }
     group.stop();

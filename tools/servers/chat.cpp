@@ -32,14 +32,14 @@ Task<> ChatService::run_member(Connection& connection, std::string early, bool w
     if (const auto pause = member.throttle(); pause.count() > 0) {
       // The wait for input, bounded by the pause: a drain (or an eviction's shutdown) ends
       // it as it ends an idle wait. Input it woke for is read once the bucket allows.
-      co_await with_timeout(pause, connection.wait_for_request());
+      static_cast<void>(co_await with_timeout(pause, connection.wait_for_request()));
       continue;
     }
     if (member.resume()) continue;
     const auto received = connection.read(scratch());
     if (!received) {
       // Silence is normal in a chat: the idle timeout ends a wait, not the membership.
-      co_await connection.wait_for_request();
+      static_cast<void>(co_await connection.wait_for_request());
       continue;
     }
     if (*received == 0) break;

@@ -15,7 +15,7 @@ Task<> EchoService::serve(Connection& connection) {
       // Going idle: give the buffer back, so that an idle connection holds none. One place
       // waits for input: each co_await site costs the frame an awaiter.
       std::string().swap(pending);
-      if (connection.draining() || co_await connection.wait_for_request()) co_return;
+      if (connection.draining() || !co_await connection.wait_for_request()) co_return;
       continue;
     }
     if (*received == 0) co_return;
