@@ -31,7 +31,9 @@ class EchoOnce final : public sockit::Service {
       if (!co_await connection.stream().wait_readable()) co_return;
       n = connection.read(data);
     }
-    if (*n > 0) co_await connection.send(connection.stream().write_all({data, *n}));
+    // The tutorial's handler closes after one reply, sent or not.
+    if (*n > 0)
+      static_cast<void>(co_await connection.send(connection.stream().write_all({data, *n})));
   }
 
  private:
@@ -49,7 +51,7 @@ int main(int argc, char** argv) try {
   sockit::LoopGroup loops(1);
   sockit::ServerLimits limits;
   limits.idle_timeout = std::chrono::seconds(0);  // the tutorial waits for a client forever
-  sockit::Server server(loops, limits);
+  sockit::Server server(loops);
   const auto echo = server.add_service([&](sockit::EventLoop& loop, std::size_t) {
     return std::make_unique<EchoOnce>(loop, limits, server, clients);
   });

@@ -311,7 +311,7 @@ Task<> Service::receive_loop(DatagramSocket& socket) {
   }
 }
 
-Server::Server(LoopGroup& loops, ServerLimits& limits) : loops_(loops), limits_(limits) {}
+Server::Server(LoopGroup& loops) : loops_(loops) {}
 
 Server::~Server() = default;
 

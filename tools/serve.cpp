@@ -101,7 +101,7 @@ std::string fill(std::string_view pattern, const Endpoint& endpoint) {
 class Serve {
  public:
   explicit Serve(const ServeOptions& options)
-      : options_(options), loops_(options.threads), server_(loops_, limits_) {
+      : options_(options), loops_(options.threads), server_(loops_) {
     limits_.max_connections = options.max_connections;
     limits_.idle_timeout = parse_duration(options.idle_timeout);
     limits_.send_timeout = parse_duration(options.send_timeout);

@@ -25,7 +25,7 @@
 //
 //   sockit::LoopGroup loops(0);  // one loop per core
 //   sockit::ServerLimits limits;
-//   sockit::Server server(loops, limits);
+//   sockit::Server server(loops);
 //   const auto echo = server.add_service(
 //       [&](sockit::EventLoop& loop, std::size_t) { return std::make_unique<Echo>(loop, limits);
 //       });
@@ -339,7 +339,7 @@ class Server {
  public:
   using Factory = std::function<std::unique_ptr<Service>(EventLoop& loop, std::size_t index)>;
 
-  Server(LoopGroup& loops, ServerLimits& limits);
+  explicit Server(LoopGroup& loops);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -375,7 +375,6 @@ class Server {
   void note(const std::string& text) const;
 
   LoopGroup& loops_;
-  ServerLimits& limits_;
   // instances_[service][loop]
   std::vector<std::vector<std::unique_ptr<Service>>> instances_;
   std::function<void(const std::string&)> notify_;

@@ -55,7 +55,8 @@ class EchoOnce final : public Service {
       if (!co_await connection.stream().wait_readable()) co_return;
       n = connection.read(data);
     }
-    if (*n > 0) co_await connection.send(connection.stream().write_all({data, *n}));
+    if (*n > 0)
+      static_cast<void>(co_await connection.send(connection.stream().write_all({data, *n})));
     if (++served_ == 3) server_.stop();
   }
 
@@ -67,7 +68,7 @@ class EchoOnce final : public Service {
 TEST(Server, ServesOnEveryLoopAndStopsWhenItsHandlersEnd) {
   LoopGroup loops(2);
   ServerLimits limits;
-  Server server(loops, limits);
+  Server server(loops);
   const auto echo = server.add_service([&](EventLoop& loop, std::size_t) {
     return std::make_unique<EchoOnce>(loop, limits, server);
   });
@@ -98,7 +99,7 @@ TEST(Server, APortInUseFailsWithTheServiceName) {
   taken.listen();
   LoopGroup loops(2);
   ServerLimits limits;
-  Server server(loops, limits);
+  Server server(loops);
   const auto echo = server.add_service([&](EventLoop& loop, std::size_t) {
     return std::make_unique<EchoOnce>(loop, limits, server);
   });

@@ -29,7 +29,7 @@ class EchoOnce final : public sockit::Service {
     while (echoed < message.size()) {
       auto received = connection.read(scratch());
       if (!received) {
-        if (co_await connection.stream().wait_readable()) co_return;
+        if (!co_await connection.stream().wait_readable()) co_return;
         continue;
       }
       if (*received == 0) co_return;
@@ -50,7 +50,7 @@ int main() {
   try {
     sockit::LoopGroup loops(1);
     sockit::ServerLimits limits;
-    sockit::Server server(loops, limits);
+    sockit::Server server(loops);
     const auto echo = server.add_service([&](sockit::EventLoop& loop, std::size_t) {
       return std::make_unique<EchoOnce>(loop, limits, server);
     });
