@@ -374,37 +374,53 @@ inline YieldNow yield_now(EventLoop& loop) noexcept {
   return YieldNow(loop);
 }
 
-// Bounds an operation: if it has not finished within the duration it fails with
-// errc::timed_out. Works with every awaiter above (anything with loop() and cancel()).
-template <class Operation>
-class Timed final : public TimerNode {
- public:
-  Timed(std::chrono::duration<double> limit, Operation&& operation)
-      : limit_(limit), operation_(std::move(operation)) {}
-  Timed(Timed&& other) noexcept
-      : TimerNode(), limit_(other.limit_), operation_(std::move(other.operation_)) {}
-  ~Timed() override { operation_.loop().disarm(*this); }
+namespace detail {
 
-  bool await_ready() noexcept { return operation_.await_ready(); }
-  void await_suspend(std::coroutine_handle<> h) {
-    operation_.await_suspend(h);
-    operation_.loop().arm(*this, deadline_after(limit_));
-  }
-  auto await_resume() noexcept {
-    operation_.loop().disarm(*this);
-    return operation_.await_resume();
-  }
+// What an awaiter that wraps another (with_timeout, with_cancel) passes through to it: its
+// loop, a cancel, and the awaiting task's cancel slot.
+template <class Operation>
+class Wrapped {
+ public:
+  explicit Wrapped(Operation&& operation) : operation_(std::move(operation)) {}
   EventLoop& loop() const noexcept { return operation_.loop(); }
   void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
-  void set_cancel_slot(detail::CancelSlot* slot) noexcept {
+  void set_cancel_slot(CancelSlot* slot) noexcept {
     if constexpr (requires { operation_.set_cancel_slot(slot); }) operation_.set_cancel_slot(slot);
   }
 
+ protected:
+  Operation operation_;
+};
+
+}  // namespace detail
+
+// Bounds an operation: if it has not finished within the duration it fails with
+// errc::timed_out. Works with every awaiter above (anything with loop() and cancel()).
+template <class Operation>
+class Timed final : public TimerNode, public detail::Wrapped<Operation> {
+ public:
+  Timed(std::chrono::duration<double> limit, Operation&& operation)
+      : detail::Wrapped<Operation>(std::move(operation)), limit_(limit) {}
+  Timed(Timed&& other) noexcept
+      : TimerNode(),
+        detail::Wrapped<Operation>(std::move(other.operation_)),
+        limit_(other.limit_) {}
+  ~Timed() override { this->loop().disarm(*this); }
+
+  bool await_ready() noexcept { return this->operation_.await_ready(); }
+  void await_suspend(std::coroutine_handle<> h) {
+    this->operation_.await_suspend(h);
+    this->loop().arm(*this, deadline_after(limit_));
+  }
+  auto await_resume() noexcept {
+    this->loop().disarm(*this);
+    return this->operation_.await_resume();
+  }
+
  private:
-  void fire() noexcept override { operation_.cancel(std::make_error_code(std::errc::timed_out)); }
+  void fire() noexcept override { this->cancel(std::make_error_code(std::errc::timed_out)); }
 
   std::chrono::duration<double> limit_;
-  Operation operation_;
 };
 
 template <class Operation>
@@ -416,38 +432,34 @@ Timed<Operation> with_timeout(std::chrono::duration<double> limit, Operation ope
 // fails with errc::operation_canceled if the token's source is cancelled while it waits, and
 // at once if the source was cancelled before. Composes both ways with with_timeout.
 template <class Operation>
-class Cancellable final : public detail::CancelLink {
+class Cancellable final : public detail::CancelLink, public detail::Wrapped<Operation> {
  public:
   Cancellable(CancelToken token, Operation&& operation)
-      : token_(token), operation_(std::move(operation)) {}
+      : detail::Wrapped<Operation>(std::move(operation)), token_(token) {}
   Cancellable(Cancellable&& other) noexcept
-      : detail::CancelLink(), token_(other.token_), operation_(std::move(other.operation_)) {}
+      : detail::CancelLink(),
+        detail::Wrapped<Operation>(std::move(other.operation_)),
+        token_(other.token_) {}
 
   bool await_ready() noexcept {
     refused_ = token_.cancelled();
-    return refused_ || operation_.await_ready();
+    return refused_ || this->operation_.await_ready();
   }
   void await_suspend(std::coroutine_handle<> h) {
-    operation_.await_suspend(h);
+    this->operation_.await_suspend(h);
     if (token_.source() != nullptr) link(token_.source());
   }
   auto await_resume() noexcept {
     unlink();
-    using Outcome = decltype(operation_.await_resume());
+    using Outcome = decltype(this->operation_.await_resume());
     if (refused_) return Outcome(detail::cancelled_error());
-    return operation_.await_resume();
-  }
-  EventLoop& loop() const noexcept { return operation_.loop(); }
-  void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
-  void set_cancel_slot(detail::CancelSlot* slot) noexcept {
-    if constexpr (requires { operation_.set_cancel_slot(slot); }) operation_.set_cancel_slot(slot);
+    return this->operation_.await_resume();
   }
 
  private:
-  void cancel_parked() noexcept override { operation_.cancel(detail::cancelled_error()); }
+  void cancel_parked() noexcept override { this->cancel(detail::cancelled_error()); }
 
   CancelToken token_;
-  Operation operation_;
   bool refused_ = false;
 };
 

@@ -109,6 +109,8 @@ class RequestWait {
   // For with_timeout.
   EventLoop& loop() const noexcept { return wait_.loop(); }
   void cancel(std::error_code reason) noexcept { wait_.cancel(reason); }
+  // So that a cancel of the connection's task group reaches the idle wait too.
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept { wait_.set_cancel_slot(slot); }
 
  private:
   Connection& connection_;
@@ -122,55 +124,52 @@ class RequestWait {
 // waits itself) fails once it has waited that long.
 // What it got out is added to counter (the connection's bytes out) when it ends.
 template <class Operation>
-class SendWait final : public TimerNode {
+class SendWait final : public TimerNode, public detail::Wrapped<Operation> {
  public:
   SendWait(std::chrono::duration<double> limit, std::uint64_t& counter, Operation&& operation)
-      : limit_(limit), counter_(&counter), operation_(std::move(operation)) {}
+      : detail::Wrapped<Operation>(std::move(operation)), limit_(limit), counter_(&counter) {}
   SendWait(SendWait&& other) noexcept
       : TimerNode(),
+        detail::Wrapped<Operation>(std::move(other.operation_)),
         limit_(other.limit_),
-        counter_(other.counter_),
-        operation_(std::move(other.operation_)) {}
-  ~SendWait() override { operation_.loop().disarm(*this); }
+        counter_(other.counter_) {}
+  ~SendWait() override { this->loop().disarm(*this); }
 
-  bool await_ready() noexcept { return operation_.await_ready(); }
+  bool await_ready() noexcept { return this->operation_.await_ready(); }
   void await_suspend(std::coroutine_handle<> h) {
-    operation_.await_suspend(h);
+    this->operation_.await_suspend(h);
     arm();
   }
   auto await_resume() noexcept {
-    operation_.loop().disarm(*this);
+    this->loop().disarm(*this);
     *counter_ += progress();
-    return operation_.await_resume();
+    return this->operation_.await_resume();
   }
   // What the write got out before it ended, also when it failed.
   std::uint64_t progress() const noexcept {
-    if constexpr (requires { operation_.progress(); }) {
-      return operation_.progress();
+    if constexpr (requires { this->operation_.progress(); }) {
+      return this->operation_.progress();
     } else {
       return 0;
     }
   }
-  void cancel(std::error_code reason) noexcept { operation_.cancel(reason); }
-  EventLoop& loop() const noexcept { return operation_.loop(); }
 
  private:
   void arm() {
     if (limit_.count() <= 0) return;
     seen_ = progress();
-    operation_.loop().arm(*this, deadline_after(limit_));
+    this->loop().arm(*this, deadline_after(limit_));
   }
   void fire() noexcept override {
     if (progress() != seen_) {
       arm();
       return;
     }
-    operation_.cancel(std::make_error_code(std::errc::timed_out));
+    this->cancel(std::make_error_code(std::errc::timed_out));
   }
 
   std::chrono::duration<double> limit_;
   std::uint64_t* counter_;
-  Operation operation_;
   std::uint64_t seen_ = 0;
 };
 

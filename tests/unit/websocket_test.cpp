@@ -559,8 +559,9 @@ bool origin_ok(std::string_view host, std::string_view origin,
                const std::vector<std::string>& allowed = {}) {
   std::string head = "GET /chat/ws HTTP/1.1\r\nHost: " + std::string(host) + "\r\n";
   if (!origin.empty()) head += "Origin: " + std::string(origin) + "\r\n";
+  head += "\r\n";  // the request's views point into head, which must outlive them
   RequestParser parser;
-  EXPECT_EQ(parser.parse(head + "\r\n"), ParseStatus::complete) << head;
+  EXPECT_EQ(parser.parse(head), ParseStatus::complete) << head;
   return origin_allowed(parser.request(), allowed);
 }
 
