@@ -21,7 +21,7 @@ set -euo pipefail
 old=${1:?usage: bench/server_cpu.sh OLD_BUILD_DIR NEW_BUILD_DIR}
 new=${2:?usage: bench/server_cpu.sh OLD_BUILD_DIR NEW_BUILD_DIR}
 rounds=${ROUNDS:-5}
-echo_ops=300000
+echo_ops=1000000
 http_ops=200000
 start_limit=10
 stop_limit=5
@@ -99,7 +99,7 @@ scenario() {
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
   "Linux $(uname -r); $rounds rounds; old $old, new $new"
 scenario "echo pingpong -c 50, server CPU us per round trip" echo "$echo_ops" \
-  "$old/bench/echo_load" pingpong -p PORT -c 50 -n "$echo_ops"
+  "$old/bench/echo_load" pingpong -p PORT -c 50 -n "$echo_ops" -d 600s
 scenario "http keep-alive -c 50, server CPU us per request" http "$http_ops" \
   "$old/tools/sockit" bench -c 50 -n "$http_ops" http://127.0.0.1:PORT/page.html
 scenario "http no keep-alive -c 50, server CPU us per request" http "$((http_ops / 4))" \
