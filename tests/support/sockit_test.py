@@ -303,7 +303,11 @@ class Serve:
         while not (line := read_line(self.proc.stdout).decode()).startswith("ready"):
             match = self.LISTENING.match(line)
             if not match:
-                raise AssertionError(f"sockit serve printed {line!r} before its ready line")
+                # An early exit says why on stderr: show it, or a failure cannot be told apart.
+                why = ""
+                if not line and self.proc.wait(timeout=DEFAULT_TIMEOUT) is not None:
+                    why = ": " + self.proc.stderr.read().decode(errors="replace").strip()
+                raise AssertionError(f"sockit serve printed {line!r} before its ready line{why}")
             self.listeners.setdefault((match[1], match[2]), split_host_port(match[3]))
 
     def port(self, service, transport="tcp"):
