@@ -217,7 +217,7 @@ class UsageTest(LeakCheckedTestCase):
         # The service named after them used to be taken as one more address or block.
         for args in (("--bind", "127.0.0.1", "echo"),
                      ("--allow", "127.0.0.0/8", "echo", "--bind", "127.0.0.1"),
-                     ("--deny", "10.0.0.0/8", "echo", "--bind", "127.0.0.1")):
+                     ("--deny", "192.0.2.0/24", "echo", "--bind", "127.0.0.1")):
             with self.subTest(option=args[0]):
                 with Serve(*args, "--echo-port", "0") as server:
                     self.assertEqual({service for service, _ in server.listeners}, {"echo"})
