@@ -103,6 +103,17 @@ void Connection::arm_idle_timer(SteadyClock::time_point from) noexcept {
   service_.loop().arm(idle_timer_, deadline_after(from, limit));
 }
 
+// Nagle's algorithm holds a write back while an earlier one waits for an ACK that the peer may
+// delay by 40 ms: from a connection's second write on (a pipelined or keep-alive reply, a chat
+// line), writes go out as they are made. A connection that writes once and closes is spared
+// the syscall, as nginx sets TCP_NODELAY only on keep-alive connections.
+void Connection::send_as_written() noexcept {
+  no_delay_ = true;
+  if (stream_.socket().family() != Family::local) {
+    (void)stream_.socket().try_set(opt::no_delay{true});
+  }
+}
+
 void Connection::on_idle_timer() noexcept {
   if (waiting_ && requests_ == requests_at_arming_) {
     waiting_->cancel(std::make_error_code(std::errc::timed_out));
@@ -228,7 +239,6 @@ Task<> Service::refuse(Stream stream) {
 }
 
 Task<> Service::accept_loop(Listener& listener) {
-  const bool tcp = listener.socket().family() != Family::local;
   for (;;) {
     auto accepted = co_await listener.accept();
     if (!accepted) {
@@ -243,9 +253,6 @@ Task<> Service::accept_loop(Listener& listener) {
       if (!refusal().empty()) tasks_.spawn(refuse(std::move(accepted->stream)));
       continue;
     }
-    // Replies go out as they are written: Nagle's wait for an ACK that the peer delays would
-    // stall every pipelined or multi-part reply by 40 ms.
-    if (tcp) (void)accepted->stream.socket().try_set(opt::no_delay{true});
     ++stats_.connections;
     tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer)));
   }

@@ -33,7 +33,7 @@
 //   server.run(std::chrono::seconds(5));  // until SIGINT, SIGTERM or SIGHUP, then drained
 //
 // What the framework does for every service: access lists and a connection cap across loops,
-// TCP_NODELAY on accepted connections, the idle timer, the send timeout (a write that makes no
+// TCP_NODELAY on connections that write more than once, the idle timer, the send timeout (a write that makes no
 // progress for ServerLimits::send_timeout fails), the graceful close, the drain, counters, and
 // for UDP a receive loop that drops datagrams that could only start a loop between servers and
 // yields to the loop after a bounded batch.
@@ -122,17 +122,17 @@ class RequestWait {
 // write parks, and re-armed when it fires after progress, so a write that never waits costs
 // no timer work. A wait without progress() (WaitWritable, for a writer that sends between
 // waits itself) fails once it has waited that long.
-// What it got out is added to counter (the connection's bytes out) when it ends.
+// What it got out is counted in the connection's bytes out when it ends.
 template <class Operation>
 class SendWait final : public TimerNode, public detail::Wrapped<Operation> {
  public:
-  SendWait(std::chrono::duration<double> limit, std::uint64_t& counter, Operation&& operation)
-      : detail::Wrapped<Operation>(std::move(operation)), limit_(limit), counter_(&counter) {}
+  SendWait(std::chrono::duration<double> limit, Connection& connection, Operation&& operation)
+      : detail::Wrapped<Operation>(std::move(operation)), limit_(limit), connection_(&connection) {}
   SendWait(SendWait&& other) noexcept
       : TimerNode(),
         detail::Wrapped<Operation>(std::move(other.operation_)),
         limit_(other.limit_),
-        counter_(other.counter_) {}
+        connection_(other.connection_) {}
   ~SendWait() override { this->loop().disarm(*this); }
 
   bool await_ready() noexcept { return this->operation_.await_ready(); }
@@ -140,11 +140,7 @@ class SendWait final : public TimerNode, public detail::Wrapped<Operation> {
     this->operation_.await_suspend(h);
     arm();
   }
-  auto await_resume() noexcept {
-    this->loop().disarm(*this);
-    *counter_ += progress();
-    return this->operation_.await_resume();
-  }
+  auto await_resume() noexcept;
   // What the write got out before it ended, also when it failed.
   std::uint64_t progress() const noexcept {
     if constexpr (requires { this->operation_.progress(); }) {
@@ -169,7 +165,7 @@ class SendWait final : public TimerNode, public detail::Wrapped<Operation> {
   }
 
   std::chrono::duration<double> limit_;
-  std::uint64_t* counter_;
+  Connection* connection_;
   std::uint64_t seen_ = 0;
 };
 
@@ -212,7 +208,11 @@ class Connection {
   // in full): the connection may close at once, without the graceful close's wait for the
   // peer's FIN, since no unread input can turn the close into a reset.
   void close_without_linger() noexcept { linger_ = false; }
-  void count_out(std::uint64_t bytes) noexcept { bytes_out_ += bytes; }
+  // Counts bytes the service wrote itself (with try_send).
+  void count_out(std::uint64_t bytes) noexcept {
+    if (bytes_out_ != 0 && !no_delay_) send_as_written();
+    bytes_out_ += bytes;
+  }
   bool draining() const noexcept;
 
  private:
@@ -220,6 +220,7 @@ class Connection {
   friend class RequestWait;
   void on_idle_timer() noexcept;
   void arm_idle_timer(SteadyClock::time_point from) noexcept;
+  void send_as_written() noexcept;
 
   Service& service_;
   Stream& stream_;
@@ -231,6 +232,7 @@ class Connection {
   std::uint64_t requests_at_arming_ = 0;  // requests_ when the idle timer was last armed
   WaitReadable* waiting_ = nullptr;       // the parked wait for a request, if idle
   bool linger_ = true;
+  bool no_delay_ = false;  // TCP_NODELAY is set
   IdleTimer idle_timer_{*this};
   Connection* previous_ = nullptr;
   Connection* next_ = nullptr;
@@ -403,7 +405,14 @@ inline std::optional<std::size_t> Connection::read(std::span<char> buffer) noexc
 
 template <class Operation>
 SendWait<Operation> Connection::send(Operation operation) {
-  return SendWait<Operation>(service_.limits().send_timeout, bytes_out_, std::move(operation));
+  return SendWait<Operation>(service_.limits().send_timeout, *this, std::move(operation));
+}
+
+template <class Operation>
+auto SendWait<Operation>::await_resume() noexcept {
+  this->loop().disarm(*this);
+  connection_->count_out(progress());
+  return this->operation_.await_resume();
 }
 
 }  // namespace sockit
