@@ -48,11 +48,6 @@ void AsyncSocket::close() noexcept {
   socket_.close();
 }
 
-void IoOperation::refuse(bool busy) noexcept {
-  cancelled_ =
-      busy ? std::make_error_code(std::errc::device_or_resource_busy) : detail::cancelled_error();
-}
-
 std::error_code IoOperation::interrupted() noexcept {
   if (slot_ != nullptr) slot_->unpark(this);
   if (io_ == nullptr) return detail::cancelled_error();
@@ -204,7 +199,7 @@ Result<std::size_t> SendTo::await_resume() noexcept {
 
 bool Sleep::await_ready() noexcept {
   if (slot_ != nullptr && slot_->cancelled()) {
-    cancelled_ = detail::cancelled_error();
+    cancelled_ = slot_->refusal();
     return true;
   }
   return duration_.count() <= 0;

@@ -101,7 +101,8 @@ class IoOperation : public detail::IoWaiter {
   bool refused() noexcept {
     const detail::IoWaiter* parked = writer_ ? io_->writer : io_->reader;
     if (parked == nullptr && (slot_ == nullptr || !slot_->cancelled())) return false;
-    refuse(parked != nullptr);
+    cancelled_ = parked != nullptr ? std::make_error_code(std::errc::device_or_resource_busy)
+                                   : slot_->refusal();
     return true;
   }
   // The error that ended the wait early (refused, cancelled, timed out, closed), or none.
@@ -111,8 +112,6 @@ class IoOperation : public detail::IoWaiter {
   int fd() const noexcept { return fd_; }
 
  private:
-  void refuse(bool busy) noexcept;
-
   EventLoop* loop_;
   detail::IoHandle* io_;
   detail::CancelSlot* slot_ = nullptr;

@@ -34,14 +34,17 @@ inline std::error_code cancelled_error() noexcept {
 // slot through set_cancel_slot(), which a Task calls on everything it awaits.
 class CancelSlot {
  public:
-  bool cancelled() const noexcept { return cancelled_; }
+  // Whether an operation that starts now fails at once, and with what: operation_canceled
+  // after cancel(), or the reason of an interrupt() that found nothing parked.
+  bool cancelled() const noexcept { return refusal_ != 0; }
+  std::error_code refusal() const noexcept { return {refusal_, std::generic_category()}; }
 
-  // operation.cancel(errc::operation_canceled) is what a cancel calls.
+  // operation.cancel(reason) is what a cancel or an interrupt calls.
   template <class Operation>
   void park(Operation& operation) noexcept {
     parked_ = &operation;
-    cancel_parked_ = [](void* parked) noexcept {
-      static_cast<Operation*>(parked)->cancel(cancelled_error());
+    cancel_parked_ = [](void* parked, std::error_code reason) noexcept {
+      static_cast<Operation*>(parked)->cancel(reason);
     };
   }
   void unpark(const void* operation) noexcept {
@@ -49,14 +52,31 @@ class CancelSlot {
   }
   // For good: whatever the chain waits on later fails at once.
   void cancel() noexcept {
-    cancelled_ = true;
-    if (void* parked = std::exchange(parked_, nullptr)) cancel_parked_(parked);
+    forever_ = true;
+    refusal_ = static_cast<int>(std::errc::operation_canceled);
+    if (void* parked = std::exchange(parked_, nullptr)) cancel_parked_(parked, refusal());
+  }
+  // Once (a timeout of a task, see TaskOp): fails what the chain waits on with reason, or,
+  // when it waits on nothing that parks here, the next operation it starts, until
+  // clear_interrupt().
+  void interrupt(std::error_code reason) noexcept {
+    if (void* parked = std::exchange(parked_, nullptr)) {
+      cancel_parked_(parked, reason);
+    } else if (!forever_) {
+      refusal_ = reason.category() == std::generic_category()
+                     ? reason.value()
+                     : static_cast<int>(std::errc::operation_canceled);
+    }
+  }
+  void clear_interrupt() noexcept {
+    if (!forever_) refusal_ = 0;
   }
 
  private:
   void* parked_ = nullptr;
-  void (*cancel_parked_)(void*) noexcept = nullptr;
-  bool cancelled_ = false;
+  void (*cancel_parked_)(void*, std::error_code) noexcept = nullptr;
+  int refusal_ = 0;  // an errc value, 0 for none: the slot is in every task's frame
+  bool forever_ = false;
 };
 
 // An operation waiting under a CancelSource: an intrusive list node, so waiting allocates

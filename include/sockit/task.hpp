@@ -177,6 +177,54 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
 
 }  // namespace detail
 
+// A task bound to its loop, so that with_timeout and with_cancel bound it as they bound any
+// operation: their cancel fails the operation the task waits on at that moment (or, when it
+// waits on nothing that can be cancelled, the next one it starts) and the task decides what
+// that failure means; a TaskGroup's cancel reaches it as it reaches any task. Operations of
+// the library that are coroutines (AsyncTlsStream's) return one.
+//
+//   auto n = co_await with_timeout(5s, tls.read_some(buffer));
+//
+// The task starts in await_ready, so that a task that finishes without waiting costs no
+// suspension of its awaiter.
+template <class T>
+class [[nodiscard]] TaskOp {
+ public:
+  TaskOp(EventLoop& loop, Task<T> task) noexcept : loop_(&loop), handle_(task.release()) {}
+  TaskOp(TaskOp&& other) noexcept
+      : loop_(other.loop_), handle_(std::exchange(other.handle_, {})), outer_(other.outer_) {}
+  TaskOp& operator=(TaskOp&&) = delete;
+  ~TaskOp() {
+    if (handle_) handle_.destroy();
+  }
+
+  EventLoop& loop() const noexcept { return *loop_; }
+  void set_cancel_slot(detail::CancelSlot* slot) noexcept { outer_ = slot; }
+  void cancel(std::error_code reason) noexcept { slot().interrupt(reason); }
+
+  bool await_ready() {
+    handle_.promise().slot = &slot();
+    handle_.resume();
+    return handle_.done();
+  }
+  void await_suspend(std::coroutine_handle<> awaiting) noexcept {
+    handle_.promise().continuation = awaiting;
+  }
+  T await_resume() {
+    slot().clear_interrupt();
+    return handle_.promise().take();
+  }
+
+ private:
+  // The awaiting task's slot when it has one, so that its group's cancel reaches this task.
+  detail::CancelSlot& slot() noexcept { return outer_ != nullptr ? *outer_ : own_; }
+
+  EventLoop* loop_;
+  typename Task<T>::Handle handle_;
+  detail::CancelSlot* outer_ = nullptr;
+  detail::CancelSlot own_;
+};
+
 // Starts task now, on the calling thread (which must be loop's), and lets it run on its own:
 // its frame frees itself when it ends, and a failure goes to loop.report(), never lost.
 inline void spawn(EventLoop& loop, Task<> task) {

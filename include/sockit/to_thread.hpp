@@ -72,7 +72,7 @@ class ToThread {
   }
 
   bool await_ready() noexcept {
-    if (slot_ != nullptr && slot_->cancelled()) ready_.emplace(detail::cancelled_error());
+    if (slot_ != nullptr && slot_->cancelled()) ready_.emplace(slot_->refusal());
     return ready_.has_value();
   }
   void await_suspend(std::coroutine_handle<> h) {
