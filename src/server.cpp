@@ -1,7 +1,11 @@
 #include "sockit/server.hpp"
 
+#include <algorithm>
+#include <array>
 #include <csignal>
+#include <cstring>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "sockit/io.hpp"
@@ -50,6 +54,7 @@ ServiceStats& ServiceStats::operator+=(const ServiceStats& other) noexcept {
   bytes_in += other.bytes_in;
   bytes_out += other.bytes_out;
   datagrams += other.datagrams;
+  tls_failures += other.tls_failures;
   return *this;
 }
 
@@ -90,9 +95,9 @@ Connection::~Connection() {
   if (service_.limits_.verbose) {
     const std::chrono::duration<double> lasted = SteadyClock::now() - opened_;
     std::ostringstream line;
-    line << std::fixed << std::setprecision(3) << service_.name_ << " tcp " << peer_.to_string()
-         << " closed after " << lasted.count() << " s, " << bytes_in_ << " bytes in, " << bytes_out_
-         << " bytes out";
+    line << std::fixed << std::setprecision(3) << service_.name_ << (tls_ ? " tls " : " tcp ")
+         << peer_.to_string() << " closed after " << lasted.count() << " s, " << bytes_in_
+         << " bytes in, " << bytes_out_ << " bytes out";
     service_.log(line.str());
   }
 }
@@ -112,6 +117,44 @@ void Connection::send_as_written() noexcept {
   if (stream_.socket().family() != Family::local) {
     (void)stream_.socket().try_set(opt::no_delay{true});
   }
+}
+
+Result<std::size_t> Connection::try_send(std::string_view data, int flags) noexcept {
+  auto sent = tls_ != nullptr ? tls_->try_write(data) : stream_.socket().try_send(data, flags);
+  if (sent) count_out(*sent);
+  return sent;
+}
+
+Result<std::size_t> Connection::try_sendmsg(std::span<const iovec> parts) noexcept {
+  if (tls_ == nullptr) {
+    auto sent = stream_.socket().try_sendmsg(parts);
+    if (sent) count_out(*sent);
+    return sent;
+  }
+  // One record of the parts rather than a record per part (a WebSocket header alone would
+  // be one): gathered the same way on a retry, so a write OpenSSL began sees its bytes again.
+  std::array<char, 16 * 1024> record;
+  std::size_t size = 0;
+  for (const iovec& part : parts) {
+    const std::size_t take = std::min(part.iov_len, record.size() - size);
+    std::memcpy(record.data() + size, part.iov_base, take);
+    size += take;
+    if (size == record.size()) break;
+  }
+  return try_send({record.data(), size});
+}
+
+Task<Result<std::uint64_t>> Connection::write_all(std::string_view data) {
+  if (tls_ != nullptr) co_return co_await send(tls_->write_all(data));
+  auto written = co_await send(stream_.write_all(data));
+  if (!written) co_return written.error();
+  co_return std::uint64_t{*written};
+}
+
+Task<Result<std::uint64_t>> Connection::send_file(const Fd& file, std::uint64_t offset,
+                                                  std::uint64_t count) {
+  if (tls_ != nullptr) co_return co_await send(tls_->write_file(file, offset, count));
+  co_return co_await send(stream_.sendfile(file, offset, count));
 }
 
 void Connection::on_idle_timer() noexcept {
@@ -134,8 +177,9 @@ Service::~Service() {
   force_close();
 }
 
-void Service::add_listener(Listener listener) {
+void Service::add_listener(Listener listener, const TlsContext* tls) {
   listeners_.push_back(std::move(listener));
+  listener_tls_.push_back(tls);
 }
 
 void Service::add_datagram(DatagramSocket socket) {
@@ -144,8 +188,8 @@ void Service::add_datagram(DatagramSocket socket) {
 }
 
 void Service::start() {
-  for (auto& listener : listeners_)
-    tasks_.spawn(accept_loop(listener));
+  for (std::size_t i = 0; i < listeners_.size(); ++i)
+    tasks_.spawn(accept_loop(listeners_[i], listener_tls_[i]));
   for (auto& socket : datagrams_)
     tasks_.spawn(receive_loop(socket));
 }
@@ -238,7 +282,7 @@ Task<> Service::refuse(Stream stream) {
   co_await close_gracefully(stream);
 }
 
-Task<> Service::accept_loop(Listener& listener) {
+Task<> Service::accept_loop(Listener& listener, const TlsContext* tls) {
   for (;;) {
     auto accepted = co_await listener.accept();
     if (!accepted) {
@@ -254,14 +298,70 @@ Task<> Service::accept_loop(Listener& listener) {
       continue;
     }
     ++stats_.connections;
-    tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer)));
+    tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer), tls));
   }
 }
 
-Task<> Service::run_connection(Stream stream, Endpoint peer) {
+Task<> Service::run_connection(Stream stream, Endpoint peer, const TlsContext* tls) {
+  // Made before the connection, so that it outlives it: the connection's log line names it.
+  std::optional<AsyncTlsStream> session;
+  if (tls != nullptr) session.emplace(stream, *tls);
   Connection connection(*this, stream, peer);
-  co_await serve(connection);
+  if (!session) {
+    co_await serve(connection);
+  } else if (co_await start_tls(connection, *session)) {
+    connection.tls_ = &*session;
+    co_await serve(connection);
+    // close_notify, so that the peer can tell the end from a truncation.
+    if (stream.is_open()) static_cast<void>(co_await with_timeout(kLinger, session->shutdown()));
+  }
   if (connection.linger_) co_await close_gracefully(connection.stream());
+}
+
+Task<bool> Service::start_tls(Connection& connection, AsyncTlsStream& session) {
+  const std::string peer = connection.peer().to_string();
+  if (limits_.max_handshakes != 0 && handshakes_ >= limits_.max_handshakes) {
+    ++stats_.rejected;
+    if (limits_.verbose) log(name_ + " tls " + peer + " refused: too many handshakes at once");
+    co_return false;
+  }
+  ++handshakes_;
+  const auto limit = limits_.handshake_timeout;
+  const auto deadline = limit.count() > 0 ? deadline_after(limit) : SteadyClock::time_point::max();
+  const auto fail = [&](const std::string& why) {
+    --handshakes_;
+    ++stats_.tls_failures;
+    if (limits_.verbose) log(name_ + " tls " + peer + ": " + why);
+    return false;
+  };
+  if (!co_await speaks_tls(connection.stream(), deadline)) {
+    if (!plaintext_refusal().empty() && connection.stream().is_open()) {
+      static_cast<void>(connection.try_send(plaintext_refusal()));
+    }
+    co_return fail("not a TLS handshake");
+  }
+  const auto left = deadline - SteadyClock::now();
+  auto shaken = left <= SteadyClock::duration::zero()
+                    ? Result<void>(std::make_error_code(std::errc::timed_out))
+                    : co_await with_timeout(left, session.handshake());
+  if (!shaken) co_return fail("handshake failed: " + shaken.error().message());
+  --handshakes_;
+  co_return true;
+}
+
+Task<bool> Service::speaks_tls(Stream& stream, SteadyClock::time_point deadline) {
+  // A TLS connection starts with a handshake record (type 22); anything else is someone
+  // speaking plaintext (HTTP, a line protocol) to the wrong port.
+  constexpr char kHandshakeRecord = 0x16;
+  char first = 0;
+  for (;;) {
+    auto peeked = stream.socket().try_recv_into(std::span<char>(&first, 1), MSG_PEEK);
+    if (peeked) co_return *peeked == 1 && first == kHandshakeRecord;
+    if (!would_block(peeked.error())) co_return false;
+    const auto left = deadline - SteadyClock::now();
+    if (left <= SteadyClock::duration::zero()) co_return false;
+    if (!co_await with_timeout(left, stream.wait_readable())) co_return false;
+  }
 }
 
 Task<> Service::close_gracefully(Stream& stream) {
@@ -330,19 +430,29 @@ std::size_t Server::add_service(const Factory& make) {
 }
 
 Endpoint Server::listen(std::size_t service, Endpoint endpoint, bool datagrams) {
-  const std::string_view name = instances_[service].front()->name();
+  endpoint = bind_listeners(service, endpoint, nullptr);
+  if (datagrams) {
+    const std::string_view name = instances_[service].front()->name();
+    probe_port(endpoint, Type::dgram, name);
+    const bool shared = loops_.size() > 1;
+    for (std::size_t i = 0; i < loops_.size(); ++i)
+      instances_[service][i]->add_datagram(bind_datagram(loops_[i], endpoint, shared));
+  }
+  return endpoint;
+}
+
+Endpoint Server::listen_tls(std::size_t service, Endpoint endpoint, const TlsContext& context) {
+  return bind_listeners(service, endpoint, &context);
+}
+
+Endpoint Server::bind_listeners(std::size_t service, Endpoint endpoint, const TlsContext* tls) {
   // Port 0 needs no probe for TCP: the OS picks a port nobody holds.
-  if (endpoint.port() != 0) probe_port(endpoint, Type::stream, name);
+  if (endpoint.port() != 0) probe_port(endpoint, Type::stream, instances_[service].front()->name());
   const bool shared = loops_.size() > 1;
   for (std::size_t i = 0; i < loops_.size(); ++i) {
     auto listener = sockit::listen(loops_[i], endpoint, shared);
     if (endpoint.port() == 0) endpoint.set_port(listener.socket().getsockname().port());
-    instances_[service][i]->add_listener(std::move(listener));
-  }
-  if (datagrams) {
-    probe_port(endpoint, Type::dgram, name);
-    for (std::size_t i = 0; i < loops_.size(); ++i)
-      instances_[service][i]->add_datagram(bind_datagram(loops_[i], endpoint, shared));
+    instances_[service][i]->add_listener(std::move(listener), tls);
   }
   return endpoint;
 }

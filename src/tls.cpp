@@ -124,6 +124,11 @@ KeyPtr load_key(const std::string& path, const std::string& password) {
                  "TLS key " + path + ": no private key in PEM form");
 }
 
+// Idle sessions keep no record buffers; a write that would block reports what it got out
+// (for progress) and may be retried from another address with the same bytes.
+constexpr long kModes = SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+
 // The forward-secret TLS 1.2 suites (TLS 1.3's are all forward-secret): ECDHE with AES-GCM or
 // ChaCha20-Poly1305, as Mozilla's "intermediate" profile lists them.
 constexpr const char* kTls12Ciphers =
@@ -319,7 +324,7 @@ TlsContext::TlsContext(const TlsClientOptions& options)
   if (!context_) throw_tls(take_error(), "SSL_CTX_new");
   SSL_CTX* context = context_.get();
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
-  SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(context, kModes);
   if (!options.verify) {
     SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr);
   } else if (options.cafile.empty()) {
@@ -351,7 +356,7 @@ TlsContext::TlsContext(const TlsServerOptions& options)
   SSL_CTX* context = context_.get();
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
   SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-  SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(context, kModes);
   if (SSL_CTX_set_cipher_list(context, kTls12Ciphers) != 1) {
     throw_tls(take_error(), "set the TLS 1.2 ciphers");
   }

@@ -1,8 +1,12 @@
 // sockit serve: the small services (echo, daytime, qotd over TCP and UDP) and a static HTTP
 // server on every core, until SIGINT, SIGTERM or SIGHUP, which drains them and prints their
 // counters.
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -22,6 +26,7 @@
 #include "sockit/io.hpp"
 #include "sockit/loop_group.hpp"
 #include "sockit/server.hpp"
+#include "sockit/tls.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -33,14 +38,23 @@ struct ServiceKind {
   // The command printed to try it; {host}, {port} and {hostport} are filled in.
   std::string_view tcp_try;
   std::string_view udp_try;  // empty: the service has no UDP side
+  // With TLS on: the standard port of the service's TLS listener (0: none), its option, and
+  // how to try it ({cert}: the certificate file to trust).
+  std::uint16_t tls_port = 0;
+  std::string_view tls_option;
+  std::string_view tls_try;
 };
 
 constexpr ServiceKind kServices[] = {
-    {"echo", 7, "sockit tcp {host} {port}", "sockit udp {host} {port} --send hello"},
-    {"daytime", 13, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
-    {"qotd", 17, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''"},
-    {"chat", 23, "sockit tcp {host} {port}", ""},
-    {"http", 80, "sockit http http://{hostport}/", ""},
+    {"echo", 7, "sockit tcp {host} {port}", "sockit udp {host} {port} --send hello", 0, "", ""},
+    {"daytime", 13, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''", 0,
+     "", ""},
+    {"qotd", 17, "sockit tcp {host} {port} </dev/null", "sockit udp {host} {port} --send ''", 0, "",
+     ""},
+    {"chat", 23, "sockit tcp {host} {port}", "", 992, "chat-tls",
+     "openssl s_client -quiet -CAfile {cert} -connect {hostport}"},
+    {"http", 80, "sockit http http://{hostport}/", "", 443, "https",
+     "curl --cacert {cert} https://{hostport}/"},
 };
 
 struct ServeOptions {
@@ -63,7 +77,42 @@ struct ServeOptions {
   std::string header_timeout = "10s";
   std::string cache_valid = "1s";
   chat::ChatOptions chat;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_key_password;
+  bool tls_self_signed = false;
+  std::string tls_client_ca;
+  std::size_t max_handshakes = 256;
   bool verbose = false;
+
+  bool tls() const { return tls_self_signed || !tls_cert.empty(); }
+};
+
+// The certificate file that try-it lines name: the one given, or the throwaway certificate
+// written to a temporary file that goes away with the server.
+class CertificateFile {
+ public:
+  CertificateFile(const TlsContext& context, const std::string& given) : path_(given) {
+    if (!given.empty()) return;
+    path_ = (std::filesystem::temp_directory_path() /
+             ("sockit-serve-" + std::to_string(::getpid()) + "-cert.pem"))
+                .string();
+    std::ofstream out(path_);
+    out << context.certificate_pem();
+    check_written(out, path_);
+    owned_ = true;
+  }
+  ~CertificateFile() {
+    std::error_code ignored;
+    if (owned_) std::filesystem::remove(path_, ignored);
+  }
+  CertificateFile(const CertificateFile&) = delete;
+  CertificateFile& operator=(const CertificateFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
 };
 
 const ServiceKind& find_kind(std::string_view name) {
@@ -85,11 +134,12 @@ std::vector<Network> parse_networks(const std::vector<std::string>& texts) {
   return networks;
 }
 
-std::string fill(std::string_view pattern, const Endpoint& endpoint) {
+std::string fill(std::string_view pattern, const Endpoint& endpoint, const std::string& cert = {}) {
   std::string text(pattern);
   auto replace = [&text](std::string_view key, const std::string& value) {
     if (auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
   };
+  replace("{cert}", cert);
   replace("{hostport}", endpoint.to_string());
   replace("{host}", endpoint.host());
   replace("{port}", std::to_string(endpoint.port()));
@@ -108,7 +158,21 @@ class Serve {
     limits_.access.allow = parse_networks(options.allow);
     limits_.access.deny = parse_networks(options.deny);
     limits_.verbose = options.verbose;
+    limits_.handshake_timeout = parse_duration(options.header_timeout);
+    limits_.max_handshakes = options.max_handshakes;
     drain_timeout_ = parse_duration(options.drain_timeout);
+    if (!options.tls() && !options.tls_client_ca.empty()) {
+      throw std::invalid_argument("--tls-client-ca needs --tls-cert or --tls-self-signed");
+    }
+    if (options.tls()) {
+      TlsServerOptions tls;
+      tls.certfile = options.tls_cert;
+      tls.keyfile = options.tls_key;
+      tls.key_password = options.tls_key_password;
+      tls.client_ca = options.tls_client_ca;
+      tls_ = std::make_unique<TlsContext>(tls);
+      certificate_file_ = std::make_unique<CertificateFile>(*tls_, options.tls_cert);
+    }
     if (options.daytime_format != "human" && options.daytime_format != "nist") {
       throw std::invalid_argument("--daytime-format is human or nist");
     }
@@ -129,6 +193,7 @@ class Serve {
     if (std::find(names.begin(), names.end(), "chat") != names.end()) {
       directory_ = std::make_unique<chat::Directory>(options_.chat, loops_.size());
     }
+    if (tls_) print_certificate();
     for (const auto& name : names)
       open_service(find_kind(name));
     set_http_pages();
@@ -157,12 +222,12 @@ class Serve {
     return text;
   }
 
-  std::uint16_t port_of(const ServiceKind& kind) const {
-    auto it = options_.ports.find(std::string(kind.name));
-    const int port =
-        it != options_.ports.end() ? it->second : options_.port_base + kind.standard_port;
+  // The port of a listener: its --NAME-port, or BASE + its standard port.
+  std::uint16_t port_of(std::string_view name, std::uint16_t standard) const {
+    auto it = options_.ports.find(std::string(name));
+    const int port = it != options_.ports.end() ? it->second : options_.port_base + standard;
     if (port < 0 || port > 65535) {
-      throw std::invalid_argument("port " + std::to_string(port) + " of " + std::string(kind.name) +
+      throw std::invalid_argument("port " + std::to_string(port) + " of " + std::string(name) +
                                   " out of range 0-65535");
     }
     return static_cast<std::uint16_t>(port);
@@ -205,12 +270,29 @@ class Serve {
   void open_service(const ServiceKind& kind) {
     const std::size_t service = server_.add_service(
         [this, &kind](EventLoop& loop, std::size_t index) { return make(kind, loop, index); });
-    std::uint16_t port = port_of(kind);
     const bool datagrams = !kind.udp_try.empty();
+    open_listeners(port_of(kind.name, kind.standard_port), [&](const Endpoint& endpoint) {
+      const Endpoint bound = server_.listen(service, endpoint, datagrams);
+      print_listener(kind.name, "tcp", bound, fill(kind.tcp_try, bound));
+      if (datagrams) print_listener(kind.name, "udp", bound, fill(kind.udp_try, bound));
+      return bound;
+    });
+    if (!tls_ || kind.tls_port == 0) return;
+    open_listeners(port_of(kind.tls_option, kind.tls_port), [&](const Endpoint& endpoint) {
+      const Endpoint bound = server_.listen_tls(service, endpoint, *tls_);
+      print_listener(kind.name, "tls", bound, fill(kind.tls_try, bound, certificate_file_->path()));
+      return bound;
+    });
+  }
+
+  // Calls listen(endpoint) for each bind address with port, then the port it got (port 0:
+  // the first address's choice, so every address has the same).
+  template <class Listen>
+  void open_listeners(std::uint16_t port, Listen listen) {
     for (auto [endpoint, optional] : bind_addresses()) {
       endpoint.set_port(port);
       try {
-        endpoint = server_.listen(service, endpoint, datagrams);
+        port = listen(endpoint).port();
       } catch (const Error& e) {
         // The default ::1 is skipped quietly on hosts without IPv6.
         if (optional && endpoint.family() == Family::inet6 &&
@@ -220,17 +302,21 @@ class Serve {
         }
         throw;
       }
-      port = endpoint.port();
-      print_listener(kind, "tcp", endpoint, kind.tcp_try);
-      if (datagrams) print_listener(kind, "udp", endpoint, kind.udp_try);
     }
   }
 
-  void print_listener(const ServiceKind& kind, std::string_view transport, const Endpoint& endpoint,
-                      std::string_view try_pattern) {
+  void print_certificate() const {
+    std::cout << "tls        "
+              << (tls_->self_signed() ? "throwaway self-signed certificate"
+                                      : "certificate " + options_.tls_cert)
+              << " (" << certificate_file_->path() << "), SHA-256 " << tls_->fingerprint() << '\n';
+  }
+
+  void print_listener(std::string_view name, std::string_view transport, const Endpoint& endpoint,
+                      const std::string& try_it) {
     std::ostringstream line;
-    line << std::left << std::setw(8) << kind.name << " " << transport << "  " << std::setw(24)
-         << endpoint.to_string() << " try: " << fill(try_pattern, endpoint);
+    line << std::left << std::setw(8) << name << " " << transport << "  " << std::setw(24)
+         << endpoint.to_string() << " try: " << try_it;
     listening_.push_back(line.str());
     std::cout << "listening  " << line.str() << '\n';
   }
@@ -282,6 +368,9 @@ class Serve {
   http::ServerOptions http_;
   // Shared by the chat service of every loop; outlives them.
   std::unique_ptr<chat::Directory> directory_;
+  // With --tls-cert or --tls-self-signed: the context of every TLS listener.
+  std::unique_ptr<TlsContext> tls_;
+  std::unique_ptr<CertificateFile> certificate_file_;
   std::vector<std::string> listening_;  // one line per listener, as printed
   LoopGroup loops_;
   // Declared after the loops so that its services are destroyed first.
@@ -307,11 +396,15 @@ Run setup_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   for (const auto& kind : kServices) {
-    const std::string name(kind.name);
-    app.add_option_function<int>(
-           "--" + name + "-port", [options, name](int port) { options->ports[name] = port; },
-           "Port of " + name + " (0: any free port)")
-        ->check(CLI::Range(0, 65535));
+    for (const auto& [name, what] :
+         {std::pair{std::string(kind.name), std::string(kind.name)},
+          std::pair{std::string(kind.tls_option), std::string(kind.name) + " over TLS"}}) {
+      if (name.empty()) continue;
+      app.add_option_function<int>(
+             "--" + name + "-port", [options, name](int port) { options->ports[name] = port; },
+             "Port of " + what + " (0: any free port)")
+          ->check(CLI::Range(0, 65535));
+    }
   }
   app.add_option("--threads", options->threads, "Event loops, one per thread (default: cores)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1024}));
@@ -378,13 +471,37 @@ Run setup_serve(CLI::App& app) {
   app.add_option("--chat-max-line", options->chat.max_line, "chat: longest line, in bytes")
       ->capture_default_str()
       ->check(CLI::Range(16, 65536));
+  auto* cert = app.add_option("--tls-cert", options->tls_cert,
+                              "TLS: certificate chain (PEM) for https (BASE + 443) and the TLS "
+                              "chat (BASE + 992)")
+                   ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", options->tls_key,
+                 "TLS: the certificate's key (default: in --tls-cert)")
+      ->check(CLI::ExistingFile)
+      ->needs(cert);
+  app.add_option("--tls-key-password", options->tls_key_password,
+                 "TLS: password of an encrypted key")
+      ->needs(cert);
+  app.add_flag("--tls-self-signed", options->tls_self_signed,
+               "TLS: as --tls-cert, with a throwaway self-signed certificate "
+               "(its SHA-256 fingerprint is printed)")
+      ->excludes(cert);
+  app.add_option("--tls-client-ca", options->tls_client_ca,
+                 "TLS: require client certificates that chain to these (PEM)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--max-handshakes", options->max_handshakes,
+                 "TLS: handshakes in progress per thread; more connections are closed at once "
+                 "(0: no limit)")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", options->verbose,
                "Log one line per connection on stderr (http: an access log line per request)");
   app.footer(
       "Examples:\n  sockit serve\n  sockit serve echo --echo-port 7007 --threads 4\n"
       "  sockit serve http --root ./public --http-port 8080 -v\n"
       "  sockit serve chat http     # then nc localhost 8023, or http://localhost:8080/chat\n"
-      "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24");
+      "  sockit serve --bind 0.0.0.0 --allow 10.0.0.0/8 --deny 10.0.9.0/24\n"
+      "  sockit serve http chat --tls-self-signed   # https on 8443, TLS chat on 8992\n"
+      "  sockit serve http --tls-cert cert.pem --tls-key key.pem --https-port 443");
   return [options] {
     Serve serve(*options);
     return serve.run();

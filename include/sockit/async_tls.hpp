@@ -16,15 +16,30 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
 #include "sockit/async.hpp"
 #include "sockit/error.hpp"
+#include "sockit/fd.hpp"
 #include "sockit/task.hpp"
 #include "sockit/tls.hpp"
 
 namespace sockit {
+
+class AsyncTlsStream;
+
+// A write of an AsyncTlsStream: a TaskOp that also tells how much it has written so far, so
+// that a send timeout (SendWait, server.hpp) can tell a slow peer from a stalled one.
+class TlsWrite final : public TaskOp<Result<std::uint64_t>> {
+ public:
+  TlsWrite(AsyncTlsStream& stream, Task<Result<std::uint64_t>> task);
+  std::uint64_t progress() const noexcept;
+
+ private:
+  const AsyncTlsStream* stream_;
+};
 
 class AsyncTlsStream {
  public:
@@ -42,8 +57,15 @@ class AsyncTlsStream {
   // bytes, 0 at the end of the session, or would_block (await read_some instead).
   Result<std::size_t> try_read(std::span<char> buffer);
   // Every byte of data, or of the parts in order; the bytes written.
-  TaskOp<Result<std::size_t>> write_all(std::string_view data);
-  TaskOp<Result<std::size_t>> write_all(std::span<const std::string_view> parts);
+  TlsWrite write_all(std::string_view data);
+  TlsWrite write_all(std::span<const std::string_view> parts);
+  // count bytes of file from offset, read in large chunks straight into the session (TLS
+  // cannot use sendfile); the bytes written, fewer if the file is shorter.
+  TlsWrite write_file(const Fd& file, std::uint64_t offset, std::uint64_t count);
+  // What the session takes of data now, without waiting: the bytes (at least one record's
+  // worth when the socket has room), or would_block. After would_block, the next write must
+  // start with the same bytes (OpenSSL finishes the record it began).
+  Result<std::size_t> try_write(std::string_view data);
   // Sends close_notify (without waiting for the peer's).
   TaskOp<Result<void>> shutdown();
 
@@ -53,12 +75,20 @@ class AsyncTlsStream {
  private:
   Task<Result<void>> run_handshake();
   Task<Result<std::size_t>> run_read(std::span<char> buffer);
-  Task<Result<std::size_t>> run_write(std::span<const std::string_view> parts);
+  friend class TlsWrite;
+  Task<Result<std::uint64_t>> run_write(std::span<const std::string_view> parts);
+  Task<Result<std::uint64_t>> run_write_file(const Fd& file, std::uint64_t offset,
+                                             std::uint64_t count);
+  // Writes all of data, adding to written_ as it goes.
+  Task<Result<void>> write_out(std::string_view data);
+  // Waits until the engine can go on after step (want_read or want_write).
+  Task<Result<void>> wait(TlsEngine::Step step);
   Task<Result<void>> run_shutdown();
 
   Stream* stream_;
   TlsEngine engine_;
-  std::string_view single_;  // write_all(data)'s one part
+  std::string_view single_;    // write_all(data)'s one part
+  std::uint64_t written_ = 0;  // by the write in progress
 };
 
 }  // namespace sockit

@@ -33,10 +33,10 @@
 //   server.run(std::chrono::seconds(5));  // until SIGINT, SIGTERM or SIGHUP, then drained
 //
 // What the framework does for every service: access lists and a connection cap across loops,
-// TCP_NODELAY on connections that write more than once, the idle timer, the send timeout (a write that makes no
-// progress for ServerLimits::send_timeout fails), the graceful close, the drain, counters, and
-// for UDP a receive loop that drops datagrams that could only start a loop between servers and
-// yields to the loop after a bounded batch.
+// TCP_NODELAY on connections that write more than once, the idle timer, the send timeout (a write
+// that makes no progress for ServerLimits::send_timeout fails), the graceful close, the drain,
+// counters, and for UDP a receive loop that drops datagrams that could only start a loop between
+// servers and yields to the loop after a bounded batch.
 #pragma once
 
 #include <atomic>
@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "sockit/async.hpp"
+#include "sockit/async_tls.hpp"
 #include "sockit/deadline.hpp"
 #include "sockit/event_loop.hpp"
 #include "sockit/loop_group.hpp"
@@ -67,6 +68,7 @@ struct ServiceStats {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t datagrams = 0;
+  std::uint64_t tls_failures = 0;  // handshakes that failed, timed out or met plaintext
 
   ServiceStats& operator+=(const ServiceStats& other) noexcept;
 };
@@ -88,6 +90,11 @@ struct ServerLimits {
   // Zero: no limit. A write that makes no progress for this long fails (nginx send_timeout).
   std::chrono::duration<double> send_timeout{60};
   AccessList access;
+  // Zero: no limit. From a TLS connection's accept to the end of its handshake.
+  std::chrono::duration<double> handshake_timeout{10};
+  // Zero: no limit. TLS handshakes in progress per loop: the CPU they cost is what a flood of
+  // them aims at, so past the cap new TLS connections are closed at once.
+  std::size_t max_handshakes = 256;
   // One log line per connection (and per datagram) on stderr.
   bool verbose = false;
   // Open TCP connections of every service on every loop, for max_connections.
@@ -196,23 +203,32 @@ class Connection {
   // the ones a drain closes at once: the wait then fails with operation_canceled, and with
   // timed_out after the idle timeout.
   RequestWait wait_for_request() noexcept;
-  // Reads what has arrived into buffer and counts it (Stream::try_read): the bytes; 0 at the
-  // end of the stream, or when the connection failed; nullopt when nothing has, so wait
-  // (wait_for_request()) and read again.
+  // Reads what has arrived into buffer (through the TLS session, if any) and counts it
+  // (Stream::try_read): the bytes; 0 at the end of the stream, or when the connection failed;
+  // nullopt when nothing has, so wait (wait_for_request()) and read again.
   std::optional<std::size_t> read(std::span<char> buffer) noexcept;
   // Bounds a write of this connection's stream by the send timeout (see SendWait), and counts
   // what it sent, also when it failed.
   template <class Operation>
   SendWait<Operation> send(Operation operation);
+  // Writes that go through the connection's TLS session when it has one, and are counted.
+  // What the connection takes now, without waiting (flags: MSG_MORE and the like, for plain
+  // connections): the bytes or would_block. After would_block on a TLS connection the next
+  // write must start with the same bytes.
+  Result<std::size_t> try_send(std::string_view data, int flags = 0) noexcept;
+  Result<std::size_t> try_sendmsg(std::span<const iovec> parts) noexcept;
+  // Every byte, waiting as needed, bounded by the send timeout.
+  Task<Result<std::uint64_t>> write_all(std::string_view data);
+  // count bytes of file from offset: sendfile on plain connections, read and encrypted in
+  // large chunks on TLS ones.
+  Task<Result<std::uint64_t>> send_file(const Fd& file, std::uint64_t offset, std::uint64_t count);
+  // The session of a connection that came in on a TLS listener, or nullptr.
+  AsyncTlsStream* tls() noexcept { return tls_; }
+  std::uint64_t bytes_out() const noexcept { return bytes_out_; }
   // The peer has said it sends nothing more (HTTP's "Connection: close" after a request read
   // in full): the connection may close at once, without the graceful close's wait for the
   // peer's FIN, since no unread input can turn the close into a reset.
   void close_without_linger() noexcept { linger_ = false; }
-  // Counts bytes the service wrote itself (with try_send).
-  void count_out(std::uint64_t bytes) noexcept {
-    if (bytes_out_ != 0 && !no_delay_) send_as_written();
-    bytes_out_ += bytes;
-  }
   bool draining() const noexcept;
 
  private:
@@ -221,6 +237,13 @@ class Connection {
   void on_idle_timer() noexcept;
   void arm_idle_timer(SteadyClock::time_point from) noexcept;
   void send_as_written() noexcept;
+  template <class Operation>
+  friend class SendWait;
+  // Counts bytes written (by try_send, try_sendmsg and SendWait).
+  void count_out(std::uint64_t bytes) noexcept {
+    if (bytes_out_ != 0 && !no_delay_) send_as_written();
+    bytes_out_ += bytes;
+  }
 
   Service& service_;
   Stream& stream_;
@@ -231,6 +254,7 @@ class Connection {
   std::uint64_t requests_ = 0;            // requests that ended an idle wait
   std::uint64_t requests_at_arming_ = 0;  // requests_ when the idle timer was last armed
   WaitReadable* waiting_ = nullptr;       // the parked wait for a request, if idle
+  AsyncTlsStream* tls_ = nullptr;
   bool linger_ = true;
   bool no_delay_ = false;  // TCP_NODELAY is set
   IdleTimer idle_timer_{*this};
@@ -247,7 +271,8 @@ class Service {
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
-  void add_listener(Listener listener);
+  // tls: the context of a TLS listener, which must outlive the service; nullptr: plain.
+  void add_listener(Listener listener, const TlsContext* tls = nullptr);
   void add_datagram(DatagramSocket socket);
   // Spawns the accept and receive loops; on the loop's thread.
   void start();
@@ -277,6 +302,9 @@ class Service {
   // What a connection refused for the connection cap is told before it is closed (HTTP: a
   // 503); by default nothing.
   virtual std::string_view refusal() const noexcept { return {}; }
+  // What a client that speaks plaintext to a TLS listener is told, in plaintext, before the
+  // connection closes (HTTP: a 400 that says to use https); by default nothing.
+  virtual std::string_view plaintext_refusal() const noexcept { return {}; }
   // A buffer shared by every connection of this service on this loop: handlers use it only
   // between two awaits, never across one.
   std::span<char> scratch() noexcept { return scratch_; }
@@ -289,9 +317,14 @@ class Service {
   void stop_listening() noexcept;
   // Calls the on_drained callback once a drain has ended every task.
   Task<> report_drained();
-  Task<> accept_loop(Listener& listener);
+  Task<> accept_loop(Listener& listener, const TlsContext* tls);
   Task<> receive_loop(DatagramSocket& socket);
-  Task<> run_connection(Stream stream, Endpoint peer);
+  Task<> run_connection(Stream stream, Endpoint peer, const TlsContext* tls);
+  // The handshake of a TLS connection, within the handshake timeout and cap; false when the
+  // connection is to close (refused, failed, plaintext).
+  Task<bool> start_tls(Connection& connection, AsyncTlsStream& session);
+  // Waits, within deadline, for the first byte; whether it starts a TLS handshake record.
+  Task<bool> speaks_tls(Stream& stream, SteadyClock::time_point deadline);
   // FIN after the reply, then discard input until the peer closes (bounded by a linger time).
   Task<> close_gracefully(Stream& stream);
   bool admit(const Endpoint& peer, std::string_view transport);
@@ -308,6 +341,8 @@ class Service {
   std::string name_;
   ServerLimits& limits_;
   std::vector<Listener> listeners_;
+  std::vector<const TlsContext*> listener_tls_;  // of each listener: its TLS context or nullptr
+  std::size_t handshakes_ = 0;                   // TLS handshakes in progress
   std::vector<DatagramSocket> datagrams_;
   std::vector<Endpoint> datagram_addresses_;  // where each datagram socket is bound
   std::vector<char> scratch_;
@@ -351,6 +386,9 @@ class Server {
   // Binds the service's TCP listener (and UDP socket with datagrams) on endpoint in every loop;
   // returns the endpoint with the port the OS chose for port 0. Throws sockit::Error.
   Endpoint listen(std::size_t service, Endpoint endpoint, bool datagrams = false);
+  // The same for a TLS listener of the service: every connection it accepts is a TLS session
+  // with context (which must outlive the server) before the service sees it.
+  Endpoint listen_tls(std::size_t service, Endpoint endpoint, const TlsContext& context);
   Service& instance(std::size_t service, std::size_t loop) noexcept {
     return *instances_[service][loop];
   }
@@ -369,6 +407,7 @@ class Server {
   void stop();
 
  private:
+  Endpoint bind_listeners(std::size_t service, Endpoint endpoint, const TlsContext* tls);
   void on_signal(int number);
   void drain();
   void force_close();
@@ -394,7 +433,7 @@ inline bool Connection::draining() const noexcept {
 }
 
 inline std::optional<std::size_t> Connection::read(std::span<char> buffer) noexcept {
-  const auto received = stream_.try_read(buffer);
+  const auto received = tls_ != nullptr ? tls_->try_read(buffer) : stream_.try_read(buffer);
   if (!received) {
     if (would_block(received.error())) return std::nullopt;
     return 0;

@@ -27,6 +27,11 @@ constexpr std::string_view kBusy =
     "Retry-After: 1\r\nConnection: close\r\n\r\nbusy: too many connections, retry\r\n";
 static_assert(kBusy.size() - kBusy.find("\r\n\r\n") - 4 == 35);
 
+constexpr std::string_view kPlainToTls =
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 64\r\n"
+    "Connection: close\r\n\r\nThis port speaks HTTPS: send the request with https:// instead\r\n";
+static_assert(kPlainToTls.size() - kPlainToTls.find("\r\n\r\n") - 4 == 64);
+
 }  // namespace
 
 // What one connection keeps across awaits.
@@ -69,6 +74,10 @@ std::string_view FileService::refusal() const noexcept {
   return kBusy;
 }
 
+std::string_view FileService::plaintext_refusal() const noexcept {
+  return kPlainToTls;
+}
+
 Task<> FileService::serve(Connection& connection) {
   Exchange exchange(options_.parser);
   for (;;) {
@@ -96,19 +105,17 @@ Task<> FileService::serve(Connection& connection) {
 
     Reply& reply = exchange.reply;
     bool sent = send_head(exchange, connection);
+    // What the writes got out, also when they failed, counts in the access log.
+    const std::uint64_t out_before = connection.bytes_out() - exchange.sent;
     if (sent && exchange.sent < reply.data.size()) {
-      auto rest = connection.send(
-          connection.stream().write_all(std::string_view(reply.data).substr(exchange.sent)));
-      sent = static_cast<bool>(co_await rest);
-      exchange.sent += rest.progress();
+      sent = static_cast<bool>(
+          co_await connection.write_all(std::string_view(reply.data).substr(exchange.sent)));
     }
     if (sent && reply.file) {
-      auto body =
-          connection.send(connection.stream().sendfile(reply.file, reply.offset, reply.length));
-      const auto done = co_await body;
-      exchange.sent += body.progress();
+      const auto done = co_await connection.send_file(reply.file, reply.offset, reply.length);
       sent = done && *done == reply.length;
     }
+    exchange.sent = connection.bytes_out() - out_before;
     switch (finish(exchange, connection, sent)) {
       case After::keep_alive:
         continue;
@@ -209,10 +216,9 @@ std::size_t FileService::respond(Exchange& exchange, const Request& request,
 bool FileService::send_head(Exchange& exchange, Connection& connection) {
   const Reply& reply = exchange.reply;
   // MSG_MORE holds a head back until the file's first bytes can share its packet.
-  auto sent = connection.stream().socket().try_send(reply.data, reply.file ? MSG_MORE : 0);
+  auto sent = connection.try_send(reply.data, reply.file ? MSG_MORE : 0);
   if (!sent) return would_block(sent.error());
   exchange.sent = *sent;
-  connection.count_out(*sent);
   return true;
 }
 

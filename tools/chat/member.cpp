@@ -349,13 +349,12 @@ void Member::send(std::span<const Line> lines) {
 
 void Member::send_now(const Line& line) {
   // The common case, one line to a member that keeps up: one plain send, no queue entry.
-  auto sent = connection_.stream().socket().try_send(*line);
+  auto sent = connection_.try_send(*line);
   if (!sent && !would_block(sent.error())) {
     closing_ = true;
     return;
   }
   const std::size_t done = sent ? *sent : 0;
-  connection_.count_out(done);
   if (done == line->size()) return;
   push({line});
   advance(done);
@@ -422,13 +421,12 @@ bool Member::flush() {
     }
     for (std::size_t i = first; i < count; ++i)
       wanted += parts[i].iov_len;
-    auto sent = connection_.stream().socket().try_sendmsg({parts + first, count - first});
+    auto sent = connection_.try_sendmsg({parts + first, count - first});
     if (!sent) {
       if (would_block(sent.error())) return true;
       release_queue();
       return false;
     }
-    connection_.count_out(*sent);
     advance(*sent);
     if (*sent < wanted) return true;
   }

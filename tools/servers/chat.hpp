@@ -31,6 +31,9 @@ class ChatService final : public Service {
 
  protected:
   Task<> serve(Connection& connection) override;
+  std::string_view plaintext_refusal() const noexcept override {
+    return "This port speaks TLS: connect with sockit tcp --ssl or openssl s_client\r\n";
+  }
 
  private:
   Task<> run_member(Connection& connection, std::string early, bool websocket);

@@ -31,7 +31,7 @@ std::string format_daytime(std::chrono::system_clock::time_point when, DaytimeFo
 Task<> DaytimeService::serve(Connection& connection) {
   const std::string text = format_daytime(std::chrono::system_clock::now(), format_);
   // The connection closes after the line whether or not it went out.
-  static_cast<void>(co_await connection.send(connection.stream().write_all(text)));
+  static_cast<void>(co_await connection.write_all(text));
 }
 
 std::string_view DaytimeService::reply(std::string_view /*request*/, std::span<char> out) {

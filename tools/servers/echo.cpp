@@ -5,7 +5,6 @@
 namespace sockit::tools::servers {
 
 Task<> EchoService::serve(Connection& connection) {
-  Socket& socket = connection.stream().socket();
   // Holds bytes only while the peer reads slower than it sends, and is freed before the
   // connection waits idle.
   std::string pending;
@@ -20,10 +19,9 @@ Task<> EchoService::serve(Connection& connection) {
     }
     if (*received == 0) co_return;
     const std::string_view data(scratch().data(), *received);
-    auto sent = socket.try_send(data);
+    auto sent = connection.try_send(data);
     if (!sent && !would_block(sent.error())) co_return;
     const std::size_t done = sent ? *sent : 0;
-    connection.count_out(done);
     if (done < data.size()) {
       // Back-pressure: keep this one chunk and read nothing more until the peer has taken
       // it, so a client that stops reading costs one chunk, never unbounded memory.
@@ -39,7 +37,7 @@ Task<> EchoService::serve(Connection& connection) {
 // A coroutine of its own, so that the write's awaiter (with its send-timeout timer) takes
 // room only while a peer is slow, not in the frame of every idle connection.
 Task<bool> EchoService::write_rest(Connection& connection, std::string& pending) {
-  co_return static_cast<bool>(co_await connection.send(connection.stream().write_all(pending)));
+  co_return static_cast<bool>(co_await connection.write_all(pending));
 }
 
 std::string_view EchoService::reply(std::string_view request, std::span<char> /*out*/) {

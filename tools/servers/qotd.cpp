@@ -108,7 +108,7 @@ const std::string& QotdService::pick() {
 
 Task<> QotdService::serve(Connection& connection) {
   // The connection closes after the quote whether or not it went out.
-  static_cast<void>(co_await connection.send(connection.stream().write_all(pick())));
+  static_cast<void>(co_await connection.write_all(pick()));
 }
 
 std::string_view QotdService::reply(std::string_view /*request*/, std::span<char> /*out*/) {

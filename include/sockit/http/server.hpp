@@ -56,6 +56,8 @@ class FileService : public Service {
 
   Task<> serve(Connection& connection) final;
   std::string_view refusal() const noexcept final;
+  // A plain HTTP request to the HTTPS port: a 400 that says so, as nginx's 497 does.
+  std::string_view plaintext_refusal() const noexcept final;
 
  private:
   struct Exchange;
