@@ -260,14 +260,18 @@ TEST(TlsServerSide, MutualTlsAcceptsTheRightClientCertificateOnly) {
   for (const auto& options : {wrong, none}) {
     TlsServer peer(server);
     // TLS 1.3 ends the client's handshake before the server has checked its certificate:
-    // the refusal arrives as an alert on the first read.
+    // the refusal arrives as an alert on the first read, or as a reset when the server has
+    // closed before the client's data arrived.
     try {
       TlsStream session = TlsContext(options).wrap_socket(peer.connect(), "localhost");
       session.sendall("me");
       static_cast<void>(session.recv(100));
       ADD_FAILURE() << "the server took a client without the right certificate";
-    } catch (const TlsError& e) {
-      EXPECT_NE(std::string(e.what()).find("alert"), std::string::npos) << e.what();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("alert") != std::string::npos ||
+                  e.code() == std::errc::connection_reset)
+          << what;
     }
     EXPECT_TRUE(peer.result.get().starts_with("error: TLS handshake with")) << peer.result.get();
   }
