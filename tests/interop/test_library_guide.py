@@ -1,9 +1,11 @@
 """The programs of docs/library.md (built from the guide by examples/library.cmake) against
 Python peers on loopback: what the guide says each program does, it does."""
+import hashlib
 import http.server
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -132,6 +134,52 @@ class HttpGet(LeakCheckedTestCase):
         result = guide_program("guide_http_get", self.base + "/nothing-here")
         self.assertEqual(result.returncode, 1)
         self.assertEqual(result.stderr, b"404 File not found\n")
+
+
+class TlsEchoServer(LeakCheckedTestCase):
+    def start_server(self, *files):
+        proc = subprocess.Popen(
+            [os.path.join(EXAMPLES, "guide_tls_echo_server"), "127.0.0.1", "0", *files],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(EchoServer.stop, proc)
+        fingerprint = read_line(proc.stdout).decode().strip()
+        self.assertTrue(fingerprint.startswith("certificate SHA-256 "), fingerprint)
+        line = read_line(proc.stdout).decode()
+        self.assertTrue(line.startswith("listening on 127.0.0.1:"), line)
+        return proc, int(line.rsplit(":", 1)[1]), fingerprint.split()[-1]
+
+    def test_echoes_over_tls_with_the_printed_fingerprint(self):
+        proc, port, fingerprint = self.start_server()
+        # A throwaway certificate: the client pins its fingerprint instead of a CA.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", port), timeout=DEFAULT_TIMEOUT) as raw:
+            with context.wrap_socket(raw) as conn:
+                der = conn.getpeercert(binary_form=True)
+                self.assertEqual(hashlib.sha256(der).hexdigest().upper(),
+                                 fingerprint.replace(":", ""))
+                self.assertEqual(conn.version(), "TLSv1.3")
+                conn.sendall(b"ping\n" * 1000)
+                received = b""
+                while len(received) < 5000:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    received += data
+                self.assertEqual(received, b"ping\n" * 1000)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=DEFAULT_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        self.assertEqual(out.decode(), "served 1 connections\n")
+
+    def test_a_missing_certificate_is_named(self):
+        result = guide_program("guide_tls_echo_server", "127.0.0.1", "0", "/nonexistent/c.pem",
+                               "/nonexistent/k.pem")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.decode(),
+                         "guide_tls_echo_server: TLS certificate /nonexistent/c.pem: No such file "
+                         "or directory (ENOENT)\n")
 
 
 if __name__ == "__main__":
