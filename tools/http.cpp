@@ -49,6 +49,9 @@ struct HttpOptions {
   bool fail = false;
   std::string cacert;
   bool insecure = false;
+  std::string cert;
+  std::string key;
+  std::string pass;
   std::vector<std::string> resolve;
   std::string unix_socket;
 };
@@ -297,6 +300,9 @@ http::ClientOptions client_options(const HttpOptions& options) {
   if (timeout.count() > 0) client.timeout = timeout;
   client.tls.cafile = options.cacert;
   client.tls.verify = !options.insecure;
+  client.tls.certfile = options.cert;
+  client.tls.keyfile = options.key;
+  client.tls.key_password = options.pass;
   for (const auto& text : options.resolve)
     client.resolve.push_back(http::parse_resolve_override(text));
   client.unix_socket = options.unix_socket;
@@ -399,6 +405,13 @@ Run setup_http(CLI::App& app) {
       ->check(CLI::ExistingFile);
   app.add_flag("-k,--insecure", options->insecure,
                "Accept any certificate and host name (no verification)");
+  auto* cert = app.add_option("-E,--cert", options->cert,
+                              "Client certificate (PEM) for servers that ask for one (mutual TLS)")
+                   ->check(CLI::ExistingFile);
+  app.add_option("--key", options->key, "The client certificate's key (default: in --cert)")
+      ->check(CLI::ExistingFile)
+      ->needs(cert);
+  app.add_option("--pass", options->pass, "Password of an encrypted --key")->needs(cert);
   app.add_option("--resolve", options->resolve,
                  "HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT instead of resolving");
   app.add_option("--unix-socket", options->unix_socket, "Connect to this Unix socket instead");

@@ -65,7 +65,8 @@ def make_files(root):
 
 
 def make_certificates(directory):
-    """A CA and a server certificate for localhost and 127.0.0.1 signed by it."""
+    """A CA, and signed by it a server certificate for localhost and 127.0.0.1 and a client
+    certificate."""
     def openssl(*args):
         subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True,
                        timeout=DEFAULT_TIMEOUT)
@@ -77,6 +78,14 @@ def make_certificates(directory):
         f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
     openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    # A client certificate for mutual TLS, its key also encrypted with a password.
+    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client")
+    with open(os.path.join(directory, "client.cnf"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
+    openssl("pkey", "-in", "client.key", "-aes256", "-passout", "pass:s3cret", "-out",
+            "client-encrypted.key")
 
 
 NGINX_CONF = """
@@ -108,6 +117,14 @@ http {{
     location = /old {{ return 301 /small.txt; }}
     location = /loop {{ return 302 /loop; }}
   }}
+  server {{
+    listen 127.0.0.1:{mtls_port} ssl;
+    ssl_certificate {dir}/server.pem;
+    ssl_certificate_key {dir}/server.key;
+    ssl_client_certificate {dir}/ca.pem;
+    ssl_verify_client on;
+    root {dir}/www;
+  }}
 }}
 """
 
@@ -126,12 +143,13 @@ class Nginx:
         make_certificates(self.dir)
         self.port = free_port()
         self.tls_port = free_port()
+        self.mtls_port = free_port()
         self.ipv6 = has_ipv6_loopback()
         self.socket_path = os.path.join(self.dir, "nginx.sock")
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(
-                dir=self.dir, port=self.port, tls_port=self.tls_port,
+                dir=self.dir, port=self.port, tls_port=self.tls_port, mtls_port=self.mtls_port,
                 ipv6_listen=f"listen [::1]:{self.port};" if self.ipv6 else ""))
         self.proc = subprocess.Popen(
             ["nginx", "-c", conf, "-p", self.dir, "-e", os.path.join(self.dir, "error.log"),
@@ -140,6 +158,7 @@ class Nginx:
         try:
             wait_listening(self.port, proc=self.proc)
             wait_listening(self.tls_port, proc=self.proc)
+            wait_listening(self.mtls_port, proc=self.proc)
         except AssertionError as e:
             error = self.proc.stderr.read().decode(errors="replace") if self.proc.poll() else ""
             self.close()
@@ -417,6 +436,29 @@ class NginxTest(LeakCheckedTestCase):
         result = self.https("--cacert", os.path.join(self.nginx.dir, "ca.pem"),
                             host="wrong.invalid")
         self.assertFails(result, 1, "certificate verify failed: hostname mismatch")
+
+    def mtls(self, *args):
+        return http("--cacert", os.path.join(self.nginx.dir, "ca.pem"), *args,
+                    f"https://127.0.0.1:{self.nginx.mtls_port}/small.txt")
+
+    def test_https_client_certificate_is_presented(self):
+        result = self.mtls("-E", os.path.join(self.nginx.dir, "client.pem"), "--key",
+                           os.path.join(self.nginx.dir, "client.key"))
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, SMALL)
+
+    def test_https_encrypted_client_key_needs_its_password(self):
+        args = ["-E", os.path.join(self.nginx.dir, "client.pem"), "--key",
+                os.path.join(self.nginx.dir, "client-encrypted.key")]
+        result = self.mtls(*args, "--pass", "s3cret")
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, SMALL)
+        result = self.mtls(*args)
+        self.assertFails(result, 1, "client-encrypted.key is encrypted: give its password")
+
+    def test_https_without_the_client_certificate_gets_nginx_s_400(self):
+        result = self.mtls("-f")
+        self.assertEqual(result.returncode, 22, result.stderr.decode())
 
     def test_https_to_a_plain_port_fails(self):
         result = http("--insecure", f"https://127.0.0.1:{self.nginx.port}/")
