@@ -6,6 +6,24 @@
 #include "sys/file.hpp"
 
 namespace sockit {
+namespace {
+
+bool waits(const TlsEngine::Step& step) noexcept {
+  return step.status == TlsEngine::Step::want_read || step.status == TlsEngine::Step::want_write;
+}
+
+// What a read that did not wait came to: bytes, 0 at the end, or the error.
+Result<std::size_t> read_outcome(const TlsEngine::Step& step) noexcept {
+  if (step.status == TlsEngine::Step::done) return step.bytes;
+  // A peer that closes the connection without close_notify ends the session all the same
+  // (as browsers and curl do); truncation matters to framed protocols, which notice it.
+  if (step.status == TlsEngine::Step::closed || step.error == TlsEngine::unexpected_eof()) {
+    return std::size_t{0};
+  }
+  return step.error;
+}
+
+}  // namespace
 
 TlsWrite::TlsWrite(AsyncTlsStream& stream, Task<Result<std::uint64_t>> task)
     : TaskOp<Result<std::uint64_t>>(stream.stream().loop(), std::move(task)), stream_(&stream) {}
@@ -72,35 +90,14 @@ Task<Result<void>> AsyncTlsStream::run_handshake() {
 
 Result<std::size_t> AsyncTlsStream::try_read(std::span<char> buffer) {
   const auto step = engine_.read(buffer);
-  switch (step.status) {
-    case TlsEngine::Step::done:
-      return step.bytes;
-    case TlsEngine::Step::closed:
-      return std::size_t{0};
-    case TlsEngine::Step::failed:
-      // A peer that closes the connection without close_notify ends the session all the same
-      // (as browsers and curl do); truncation matters to framed protocols, which notice it.
-      if (step.error == TlsEngine::unexpected_eof()) return std::size_t{0};
-      return step.error;
-    default:
-      return std::make_error_code(std::errc::resource_unavailable_try_again);
-  }
+  if (waits(step)) return std::make_error_code(std::errc::resource_unavailable_try_again);
+  return read_outcome(step);
 }
 
 Task<Result<std::size_t>> AsyncTlsStream::run_read(std::span<char> buffer) {
   for (;;) {
     const auto step = engine_.read(buffer);
-    switch (step.status) {
-      case TlsEngine::Step::done:
-        co_return step.bytes;
-      case TlsEngine::Step::closed:
-        co_return std::size_t{0};
-      case TlsEngine::Step::failed:
-        if (step.error == TlsEngine::unexpected_eof()) co_return std::size_t{0};
-        co_return step.error;
-      default:
-        break;
-    }
+    if (!waits(step)) co_return read_outcome(step);
     if (auto waited = co_await wait(step); !waited) co_return waited.error();
   }
 }
