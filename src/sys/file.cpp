@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstring>
 #include <memory>
 
 #include "sys/sys.hpp"
@@ -19,6 +21,16 @@ struct DirCloser {
   void operator()(DIR* dir) const noexcept { ::closedir(dir); }
 };
 
+constexpr int kFileFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
+Result<int> open_at(int directory, const char* name, int flags) noexcept {
+  for (;;) {
+    const int fd = ::openat(directory, name, flags);
+    if (fd >= 0) return fd;
+    if (errno != EINTR) return errno_code();
+  }
+}
+
 }  // namespace
 
 Result<int> open_directory(const char* path) noexcept {
@@ -27,13 +39,48 @@ Result<int> open_directory(const char* path) noexcept {
   return fd;
 }
 
+Result<int> open_each_component(int root, const char* path) noexcept {
+  if (*path == '/') return std::make_error_code(std::errc::cross_device_link);
+  int directory = root;
+  for (const char* at = path;;) {
+    const char* end = ::strchrnul(at, '/');
+    const auto size = static_cast<std::size_t>(end - at);
+    const bool last = *end == '\0';
+    char name[NAME_MAX + 1] = ".";  // an empty last component ("dir/"): the directory itself
+    if (size > NAME_MAX) {
+      if (directory != root) ::close(directory);
+      return std::make_error_code(std::errc::filename_too_long);
+    }
+    if (size > 0) {
+      std::memcpy(name, at, size);
+      name[size] = '\0';
+    }
+    if (std::strcmp(name, "..") == 0) {
+      if (directory != root) ::close(directory);
+      return std::make_error_code(std::errc::cross_device_link);
+    }
+    Result<int> opened = directory;
+    if (size > 0 || last) {
+      opened = open_at(directory, name,
+                       (last ? kFileFlags : O_PATH | O_DIRECTORY | O_CLOEXEC) | O_NOFOLLOW);
+      if (directory != root) ::close(directory);
+    }
+    if (!opened || last) return opened;
+    directory = *opened;
+    at = end + 1;
+  }
+}
+
 Result<int> open_below(int root, const char* path, bool beneath) noexcept {
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  how.flags = kFileFlags;
   how.resolve = RESOLVE_NO_MAGICLINKS | (beneath ? RESOLVE_BENEATH : 0);
   for (;;) {
     const long fd = ::syscall(SYS_openat2, root, path, &how, sizeof how);
     if (fd >= 0) return static_cast<int>(fd);
+    if (errno == ENOSYS) {
+      return beneath ? open_each_component(root, path) : open_at(root, path, kFileFlags);
+    }
     // EAGAIN: a concurrent rename made the kernel give up a cached lookup; it asks for a retry.
     if (errno != EINTR && errno != EAGAIN) return errno_code();
   }

@@ -21,6 +21,10 @@ Result<int> open_directory(const char* path) noexcept;
 // leave root by "..", an absolute path or a symlink pointing outside it (the kernel checks
 // every step: openat2 with RESOLVE_BENEATH); an escape fails with EXDEV.
 Result<int> open_below(int root, const char* path, bool beneath) noexcept;
+// open_below's way where openat2 is missing (kernels before 5.6, valgrind): each component is
+// opened in turn from root without following symlinks, and ".." or an absolute path fails
+// with EXDEV. Stricter than RESOLVE_BENEATH, which follows links that stay below root.
+Result<int> open_each_component(int root, const char* path) noexcept;
 
 std::error_code fstat(int fd, struct stat& out) noexcept;
 // stat of a name inside an open directory; a symlink itself unless follow.
