@@ -298,22 +298,31 @@ Task<> Service::accept_loop(Listener& listener, const TlsContext* tls) {
       continue;
     }
     ++stats_.connections;
-    tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer), tls));
+    if (tls == nullptr) {
+      tasks_.spawn(run_connection(std::move(accepted->stream), std::move(accepted->peer)));
+    } else {
+      tasks_.spawn(
+          run_tls_connection(std::move(accepted->stream), std::move(accepted->peer), *tls));
+    }
   }
 }
 
-Task<> Service::run_connection(Stream stream, Endpoint peer, const TlsContext* tls) {
-  // Made before the connection, so that it outlives it: the connection's log line names it.
-  std::optional<AsyncTlsStream> session;
-  if (tls != nullptr) session.emplace(stream, *tls);
+Task<> Service::run_connection(Stream stream, Endpoint peer) {
   Connection connection(*this, stream, peer);
-  if (!session) {
-    co_await serve(connection);
-  } else if (co_await start_tls(connection, *session)) {
-    connection.tls_ = &*session;
+  co_await serve(connection);
+  if (connection.linger_) co_await close_gracefully(connection.stream());
+}
+
+// A coroutine of its own, so that a plain connection's frame holds no TLS session.
+Task<> Service::run_tls_connection(Stream stream, Endpoint peer, const TlsContext& tls) {
+  // Made before the connection, so that it outlives it: the connection's log line names it.
+  AsyncTlsStream session(stream, tls);
+  Connection connection(*this, stream, peer);
+  if (co_await start_tls(connection, session)) {
+    connection.tls_ = &session;
     co_await serve(connection);
     // close_notify, so that the peer can tell the end from a truncation.
-    if (stream.is_open()) static_cast<void>(co_await with_timeout(kLinger, session->shutdown()));
+    if (stream.is_open()) static_cast<void>(co_await with_timeout(kLinger, session.shutdown()));
   }
   if (connection.linger_) co_await close_gracefully(connection.stream());
 }

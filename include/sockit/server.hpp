@@ -319,7 +319,8 @@ class Service {
   Task<> report_drained();
   Task<> accept_loop(Listener& listener, const TlsContext* tls);
   Task<> receive_loop(DatagramSocket& socket);
-  Task<> run_connection(Stream stream, Endpoint peer, const TlsContext* tls);
+  Task<> run_connection(Stream stream, Endpoint peer);
+  Task<> run_tls_connection(Stream stream, Endpoint peer, const TlsContext& tls);
   // The handshake of a TLS connection, within the handshake timeout and cap; false when the
   // connection is to close (refused, failed, plaintext).
   Task<bool> start_tls(Connection& connection, AsyncTlsStream& session);
