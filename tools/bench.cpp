@@ -1,6 +1,6 @@
-// sockit bench: an HTTP load generator, ab's exact counts, wrk's speed and wrk2's constant
-// rate with coordinated omission corrected, in one tool; tcp:// and udp:// targets ping-pong
-// a payload with echo servers.
+// sockit bench: an HTTP and HTTPS load generator, ab's exact counts, wrk's speed and wrk2's
+// constant rate with coordinated omission corrected, in one tool; tcp:// and udp:// targets
+// ping-pong a payload with echo servers (tcp:// over TLS with --ssl).
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -19,6 +19,7 @@
 #include "sockit/http/url.hpp"
 #include "sockit/io.hpp"
 #include "sockit/resolver.hpp"
+#include "sockit/tls.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -50,6 +51,34 @@ struct BenchCliOptions {
   bool json = false;
   std::string html;
   std::vector<std::string> fail_if;
+  std::string cacert;
+  bool insecure = false;
+  bool ssl = false;
+  bool tls_resume = false;
+};
+
+// The client contexts of a run, made once and shared by every connection: https:// offers
+// HTTP/1.1 by ALPN, tcp:// --ssl no protocol.
+struct TlsContexts {
+  explicit TlsContexts(const BenchCliOptions& options)
+      : cafile(options.cacert), verify(!options.insecure) {}
+
+  std::shared_ptr<const TlsContext> get(bool http) {
+    auto& context = http ? https : tcp;
+    if (!context) {
+      TlsClientOptions tls;
+      tls.cafile = cafile;
+      tls.verify = verify;
+      if (!http) tls.alpn.clear();
+      context = std::make_shared<const TlsContext>(tls);
+    }
+    return context;
+  }
+
+  std::string cafile;
+  bool verify;
+  std::shared_ptr<const TlsContext> https;
+  std::shared_ptr<const TlsContext> tcp;
 };
 
 Endpoint resolve_first(const std::string& host, std::uint16_t port, Type type) {
@@ -70,16 +99,16 @@ load::Target echo_target(const std::string& url, Protocol protocol, std::size_t 
   target.name = url;
   target.endpoint = resolve_first(address->host, address->port,
                                   protocol == Protocol::udp ? Type::dgram : Type::stream);
+  target.server_name = address->host;
   for (std::size_t i = 0; i < payload; ++i)
     target.message += static_cast<char>('a' + i % 26);
   return target;
 }
 
 load::Target http_target(const std::string& text, const BenchCliOptions& options,
-                         const std::string& body) {
+                         const std::string& body, TlsContexts& tls) {
   auto url = http::Url::parse(text);
   if (!url) throw std::invalid_argument(text + ": " + url.error().message());
-  if (url->is_https()) throw std::invalid_argument(text + ": bench speaks plain HTTP only");
   load::HttpRequest request;
   request.method = options.method;
   request.target = url->target;
@@ -92,6 +121,8 @@ load::Target http_target(const std::string& text, const BenchCliOptions& options
   target.endpoint = resolve_first(url->host, url->port, Type::stream);
   target.message = load::build_request(request);
   target.method = options.method;
+  target.server_name = url->host;
+  if (url->is_https()) target.tls = tls.get(true);
   return target;
 }
 
@@ -109,15 +140,24 @@ load::LoadOptions load_options(const BenchCliOptions& options) {
   }
   load::LoadOptions load;
   const std::string body = request_body(options);
+  TlsContexts tls(options);
+  bool ssl_used = false;
   for (const auto& url : options.urls) {
     if (url.starts_with("tcp://")) {
       load.targets.push_back(echo_target(url, Protocol::tcp, options.payload));
+      if (options.ssl) load.targets.back().tls = tls.get(false);
+      ssl_used = ssl_used || options.ssl;
     } else if (url.starts_with("udp://")) {
       load.targets.push_back(echo_target(url, Protocol::udp, options.payload));
     } else {
-      load.targets.push_back(http_target(url, options, body));
+      load.targets.push_back(http_target(url, options, body, tls));
     }
   }
+  if (options.ssl && !ssl_used) throw std::invalid_argument("--ssl applies to tcp:// targets");
+  if (options.tls_resume && !tls.https && !tls.tcp) {
+    throw std::invalid_argument("--tls-resume needs an https:// target, or tcp:// with --ssl");
+  }
+  load.tls_resume = options.tls_resume;
   load.connections = options.connections;
   load.threads = std::min(options.threads, options.connections);
   load.requests = options.requests;
@@ -173,6 +213,14 @@ void check_open_file_limit(const load::LoadOptions& load) {
   }
 }
 
+// "; first: TLS handshake: certificate verify failed: ...": why a run that completed nothing
+// failed, so that it shows without the report; empty without errors.
+std::string first_error(const load::Results& results) {
+  for (const auto& error : results.first_errors)
+    if (!error.empty()) return "; first: " + error;
+  return {};
+}
+
 int run_bench(const BenchCliOptions& options) {
   std::vector<load::Threshold> thresholds;
   for (const auto& text : options.fail_if)
@@ -211,7 +259,8 @@ int run_bench(const BenchCliOptions& options) {
 
   int status = 0;
   if (results.requests == 0) {
-    print_error("bench", fmt::format("no request completed ({} errors)", results.errors()));
+    print_error("bench", fmt::format("no request completed ({} errors{})", results.errors(),
+                                     first_error(results)));
     status = 1;
   }
   for (const auto& threshold : thresholds) {
@@ -232,7 +281,7 @@ int run_bench(const BenchCliOptions& options) {
 Run setup_bench(CLI::App& app) {
   auto options = std::make_shared<BenchCliOptions>();
   app.add_option("urls", options->urls,
-                 "http://host[:port]/path, tcp://host:port or udp://host:port (several are "
+                 "http[s]://host[:port]/path, tcp://host:port or udp://host:port (several are "
                  "spread over the connections)")
       ->required();
   app.add_option("-c,--connections", options->connections, "Connections kept open (default 10)")
@@ -272,6 +321,14 @@ Run setup_bench(CLI::App& app) {
          "--fail-if", options->fail_if,
          "Exit 1 when a threshold is crossed: 'p99>10ms', 'errors>0', 'non2xx>0', 'rps<5000'")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--cacert", options->cacert, "Trust the CA certificates in this PEM file")
+      ->check(CLI::ExistingFile);
+  app.add_flag("-k,--insecure", options->insecure,
+               "Accept any certificate and host name (no verification)");
+  app.add_flag("--ssl", options->ssl, "tcp://: speak TLS (the server's name is verified)");
+  app.add_flag("--tls-resume", options->tls_resume,
+               "Resume each connection's TLS session on the next (with --no-keepalive, every "
+               "request's handshake but the first resumes)");
   return [options] { return run_bench(*options); };
 }
 

@@ -24,7 +24,7 @@ constexpr Command kCommands[] = {
      sockit::tools::setup_tcp},
     {"udp", "Send and receive UDP datagrams; listen, print and echo", sockit::tools::setup_udp},
     {"scan", "Scan hosts for open TCP ports, nmap -sT done fast", sockit::tools::setup_scan},
-    {"bench", "Load-test HTTP servers (and TCP/UDP echo servers), ab and wrk in one",
+    {"bench", "Load-test HTTP(S) servers (and TCP/UDP echo servers), ab and wrk in one",
      sockit::tools::setup_bench},
 };
 

@@ -2,7 +2,8 @@
 at the server), keep-alive and not, pipelining, several URLs, the latency of a server that
 takes a known 10 ms, coordinated omission with and without a rate, errors by kind (refused,
 reset, garbage, timeout), tcp:// and udp:// against sockit serve echo, the output formats
-(the HTML report rendered by headless Chromium) and --fail-if."""
+(the HTML report rendered by headless Chromium) and --fail-if; https:// against nginx
+(handshakes per connection, resumed sessions, verification) and tcp:// --ssl against socat."""
 import http.client
 import json
 import os
@@ -19,7 +20,8 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, ThreadedServer, free_port, run
+from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, ThreadedServer, free_port,
+                         make_certificates, run, stop, wait_listening)
 
 
 class CountingServer(ThreadingHTTPServer):
@@ -423,10 +425,159 @@ class OutputTest(LeakCheckedTestCase):
     def test_usage_errors(self):
         for args in (["http://127.0.0.1:1/", "--fail-if", "latency>1ms"],
                      ["http://127.0.0.1:1/", "-R", "10", "--pipeline", "2"],
-                     ["https://127.0.0.1:1/"],
+                     ["http://127.0.0.1:1/", "--ssl"],
+                     ["http://127.0.0.1:1/", "--tls-resume"],
                      ["tcp://127.0.0.1"]):
             with self.subTest(args=args):
                 self.assertEqual(run("bench", *args).returncode, 2)
+
+
+NGINX_TLS_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 256; }}
+http {{
+  log_format counted '$connection $ssl_session_reused $request';
+  access_log {dir}/access.log counted;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {dir}/server.pem;
+    ssl_certificate_key {dir}/server.key;
+    ssl_session_tickets on;
+    root {dir}/www;
+  }}
+}}
+"""
+
+
+class HttpsTest(LeakCheckedTestCase):
+    """https:// against nginx with a certificate of a CA made here; every request is counted
+    in nginx's access log with its connection and whether its session was resumed."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("nginx") is None:
+            raise unittest.SkipTest("nginx is not installed (scripts/setup-deps installs it)")
+        cls.dir = tempfile.mkdtemp(prefix="sockit-bench-nginx-")
+        os.chmod(cls.dir, 0o755)  # workers may run as another user
+        os.mkdir(os.path.join(cls.dir, "www"))
+        with open(os.path.join(cls.dir, "www", "small.txt"), "w") as f:
+            f.write("ok\n")
+        make_certificates(cls.dir)
+        cls.cacert = os.path.join(cls.dir, "ca.pem")
+        port = free_port()
+        cls.url = f"https://127.0.0.1:{port}/small.txt"
+        conf = os.path.join(cls.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_TLS_CONF.format(dir=cls.dir, port=port))
+        cls.nginx = subprocess.Popen(
+            ["nginx", "-c", conf, "-p", cls.dir, "-e", os.path.join(cls.dir, "error.log"),
+             "-g", "daemon off;"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            wait_listening(port, proc=cls.nginx)
+        except AssertionError:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.nginx)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def access_log(self):
+        """(connection, session reused "r" or ".", request line) of each request so far."""
+        with open(os.path.join(self.dir, "access.log")) as f:
+            return [tuple(line.split(" ", 2)) for line in f.read().splitlines()]
+
+    def bench_logged(self, *args):
+        """`sockit bench URL ARGS...`, which must succeed: its report, and the access log's
+        entries of its requests."""
+        before = len(self.access_log())
+        result, report = bench(self.url, *args)
+        self.assertSucceeds(result)
+        return report, self.access_log()[before:]
+
+    def test_keepalive_makes_one_handshake_per_connection(self):
+        report, entries = self.bench_logged("-c", 3, "-n", 300, "--cacert", self.cacert)
+        self.assertEqual((report["requests"], report["error_total"]), (300, 0))
+        self.assertEqual(report["status_codes"], {"200": 300})
+        self.assertEqual(len(entries), 300)
+        self.assertEqual(len({connection for connection, _, _ in entries}), 3)
+        self.assertEqual(report["handshake"]["count"], 3)
+        self.assertEqual(report["tls_resumed"], 0)
+        self.assertEqual(report["connect"]["count"], 3)
+
+    def test_no_keepalive_makes_a_full_handshake_per_request(self):
+        report, entries = self.bench_logged("-c", 2, "-n", 40, "--no-keepalive",
+                                            "--cacert", self.cacert)
+        self.assertEqual((report["requests"], report["error_total"]), (40, 0))
+        self.assertEqual(len(entries), 40)
+        self.assertEqual(len({connection for connection, _, _ in entries}), 40)
+        self.assertEqual(report["handshake"]["count"], 40)
+        self.assertEqual(report["tls_resumed"], 0)
+        self.assertEqual([reused for _, reused, _ in entries], ["."] * 40)
+
+    def test_tls_resume_resumes_the_sessions_of_earlier_connections(self):
+        report, entries = self.bench_logged("-c", 2, "-n", 40, "--no-keepalive", "--tls-resume",
+                                            "--cacert", self.cacert)
+        self.assertEqual((report["requests"], report["error_total"]), (40, 0))
+        self.assertEqual(len({connection for connection, _, _ in entries}), 40)
+        self.assertEqual(report["handshake"]["count"], 40)
+        resumed = [reused for _, reused, _ in entries].count("r")
+        self.assertGreater(report["tls_resumed"], 0)
+        # Each slot's first handshake is full; nginx agrees on every other one.
+        self.assertEqual(report["tls_resumed"], resumed)
+        self.assertGreaterEqual(resumed, 40 - 2)
+
+    def test_an_unverified_certificate_fails_the_run_and_says_why(self):
+        before = len(self.access_log())
+        result = run("bench", self.url, "-c", 2, "-n", 10)
+        self.assertFails(result, 1, "no request completed (10 errors; first: TLS handshake: "
+                                    "certificate verify failed")
+        self.assertEqual(len(self.access_log()), before)
+        insecure, report = bench(self.url, "-c", 2, "-n", 10, "-k")
+        self.assertSucceeds(insecure)
+        self.assertEqual((report["requests"], report["error_total"]), (10, 0))
+
+    def test_the_summary_shows_the_handshakes(self):
+        result = run("bench", self.url, "-c", 2, "-n", 20, "--no-keepalive", "--tls-resume",
+                     "--cacert", self.cacert)
+        self.assertSucceeds(result)
+        text = result.stdout.decode()
+        self.assertRegex(text, r"\n    Handshake +\d")
+        self.assertRegex(text, r"\n  20 TLS handshakes, 1[89] resumed\n")
+
+
+class SslEchoTest(LeakCheckedTestCase):
+    def test_tcp_with_ssl_pings_through_tls(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            make_certificates(tmp)
+            port = free_port()
+            socat = subprocess.Popen(
+                ["socat", f"OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,"
+                 f"cert={tmp}/server.pem,key={tmp}/server.key", "EXEC:cat"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_listening(port, proc=socat)
+                result, report = bench(f"tcp://127.0.0.1:{port}", "--ssl", "--cacert",
+                                       f"{tmp}/ca.pem", "-c", 2, "-n", 200, "--payload", 100)
+                plain, _ = bench(f"tcp://127.0.0.1:{port}", "-n", 1, "--timeout", "2s")
+            finally:
+                stop(socat)
+        self.assertSucceeds(result)
+        self.assertEqual((report["requests"], report["error_total"]), (200, 0))
+        self.assertEqual(report["bytes"], 200 * 100)
+        self.assertEqual(report["handshake"]["count"], 2)
+        # Without --ssl the payload is no TLS record: socat drops the connection.
+        self.assertEqual(plain.returncode, 1)
 
 
 if __name__ == "__main__":

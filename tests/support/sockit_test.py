@@ -65,6 +65,51 @@ def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def wait_listening(port, host="127.0.0.1", proc=None):
+    """Waits until something accepts on host:port (bounded), failing if proc exits first."""
+    deadline = time.monotonic() + DEFAULT_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {host}:{port}")
+
+
+def stop(proc):
+    """Ends a peer the test started: SIGTERM, then SIGKILL if it outlives the timeout."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=DEFAULT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def make_certificates(directory):
+    """A CA, and signed by it a server certificate for localhost and 127.0.0.1 and a client
+    certificate (its key also encrypted with the password s3cret)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True,
+                       timeout=DEFAULT_TIMEOUT)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=sockit test CA")
+    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(directory, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client")
+    with open(os.path.join(directory, "client.cnf"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
+    openssl("pkey", "-in", "client.key", "-aes256", "-passout", "pass:s3cret", "-out",
+            "client-encrypted.key")
+
+
 def has_ipv6_loopback():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:

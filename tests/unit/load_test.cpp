@@ -1,9 +1,11 @@
 // sockit bench's engine parts that need no peer: the log-linear histogram, the request it
-// sends and the --fail-if thresholds.
+// sends, the --fail-if thresholds and what the reports show of TLS.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "load/engine.hpp"
 #include "load/histogram.hpp"
 #include "load/report.hpp"
+#include "sockit/tls.hpp"
 
 namespace {
 
@@ -143,6 +146,47 @@ TEST(Format, DurationsAndBytes) {
   EXPECT_EQ(format_duration(1'500'000), "1.50s");
   EXPECT_EQ(format_bytes(512), "512B");
   EXPECT_EQ(format_bytes(1.5 * 1024 * 1024), "1.50MB");
+}
+
+TEST(Results, MergeAddsHandshakesAndResumedOnes) {
+  Results a;
+  Results b;
+  a.handshake.record(900);
+  b.handshake.record(300);
+  b.handshake.record(400);
+  b.resumed = 2;
+  a.merge(b);
+  EXPECT_EQ(a.handshake.count(), 3u);
+  EXPECT_EQ(a.handshake.max(), 900u);
+  EXPECT_EQ(a.resumed, 2u);
+}
+
+// Handshakes show only when a target speaks TLS: a plain run's reports stay as they were.
+TEST(Report, ShowsHandshakesForTlsTargetsOnly) {
+  Results results;
+  results.requests = 3;
+  results.elapsed = Seconds(1);
+  for (const std::uint64_t us : {1500u, 300u, 310u})
+    results.handshake.record(us);
+  results.resumed = 2;
+  LoadOptions options;
+  options.targets.emplace_back();
+  const auto write = [&](auto writer) {
+    std::ostringstream out;
+    writer(out, ReportContext{results, options, {"https://127.0.0.1/"}});
+    return out.str();
+  };
+  for (const std::string& plain : {write(write_json), write(write_summary), write(write_ab)}) {
+    EXPECT_EQ(plain.find("andshake"), std::string::npos) << plain;
+  }
+  options.targets.back().tls = std::make_shared<const sockit::TlsContext>();
+  const std::string json = write(write_json);
+  EXPECT_NE(json.find("\"tls_resumed\": 2"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"handshake\": {\n    \"count\": 3"), std::string::npos) << json;
+  const std::string summary = write(write_summary);
+  EXPECT_NE(summary.find("\n    Handshake "), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\n  3 TLS handshakes, 2 resumed\n"), std::string::npos) << summary;
+  EXPECT_NE(write(write_ab).find("\nTLS handshakes:         3 (2 resumed)\n"), std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sockit/async.hpp"
+#include "sockit/async_tls.hpp"
 #include "sockit/event_loop.hpp"
 #include "sockit/http/response_reader.hpp"
 #include "sockit/options.hpp"
@@ -62,6 +63,8 @@ class Worker {
         options_(shared.options),
         first_(first),
         streams_(count),
+        tls_(count),
+        sessions_(count),
         datagrams_(count) {}
 
   void run() {
@@ -187,16 +190,25 @@ class Worker {
     return options_.targets[(first_ + slot) % options_.targets.size()];
   }
 
-  // Connects streams_[slot] to endpoint; records the connect time.
-  Task<std::error_code> open(std::size_t slot, const Endpoint& endpoint) {
+  // Why open() failed: the step, and the error.
+  struct OpenFailure {
+    std::string_view step;
+    std::error_code error;
+    explicit operator bool() const noexcept { return static_cast<bool>(error); }
+  };
+
+  // Connects streams_[slot] to the target, and completes the TLS handshake when it speaks
+  // TLS; records the connect and handshake times.
+  Task<OpenFailure> open(std::size_t slot, const Target& target) {
+    const Endpoint& endpoint = target.endpoint;
     auto socket = Socket::try_create_nonblocking(endpoint.family(), Type::stream);
-    if (!socket) co_return socket.error();
+    if (!socket) co_return OpenFailure{"connect", socket.error()};
     const bool tcp = endpoint.family() != Family::local;
     // Every target here speaks first, at once: the handshake's last ACK rides on the first
     // request, one segment fewer for both ends per connection.
     if (tcp) {
       if (auto set = socket->try_set(opt::defer_accept{std::chrono::seconds(1)}); !set) {
-        co_return set.error();
+        co_return OpenFailure{"connect", set.error()};
       }
     }
     auto& stream = streams_[slot];
@@ -205,39 +217,105 @@ class Worker {
     if (auto connected = co_await with_timeout(options_.timeout, stream->connect(endpoint));
         !connected) {
       stream->close();
-      co_return connected.error();
+      co_return OpenFailure{"connect", connected.error()};
     }
     // Pipelined requests go out as soon as a reply frees their place; Nagle would hold them
     // back. One request at a time meets no unacknowledged data, so it goes out regardless.
     if (options_.pipeline > 1 && tcp) {
       if (auto set = stream->socket().try_set(opt::no_delay{true}); !set) {
         stream->close();
-        co_return set.error();
+        co_return OpenFailure{"connect", set.error()};
       }
     }
-    if (begin >= shared_.measure_start) results_.connect.record(microseconds(Clock::now() - begin));
-    co_return std::error_code{};
+    const auto connected_at = Clock::now();
+    if (begin >= shared_.measure_start) results_.connect.record(microseconds(connected_at - begin));
+    if (target.tls) co_return co_await handshake(slot, target, connected_at);
+    co_return OpenFailure{};
   }
 
-  // open() for a request due at due: false when the connect failed (counted for each of
-  // the batch's requests unless the run is over).
+  Task<OpenFailure> handshake(std::size_t slot, const Target& target, Clock::time_point begin) {
+    auto& tls = tls_[slot];
+    tls.emplace(*streams_[slot], *target.tls, target.server_name);
+    if (options_.tls_resume) tls->engine().set_session(sessions_[slot]);
+    if (auto done = co_await with_timeout(options_.timeout, tls->handshake()); !done) {
+      close(slot);
+      co_return OpenFailure{"TLS handshake", done.error()};
+    }
+    if (begin >= shared_.measure_start) {
+      results_.handshake.record(microseconds(Clock::now() - begin));
+      if (tls->engine().session_reused()) ++results_.resumed;
+    }
+    co_return OpenFailure{};
+  }
+
+  // Ends the slot's connection. A TLS session that was established says close_notify (without
+  // waiting for the answer), which also keeps it resumable, and is kept for the slot's next
+  // connection when sessions are resumed.
+  void close(std::size_t slot) {
+    auto& stream = streams_[slot];
+    if (auto& tls = tls_[slot]) {
+      // A stream that stop_all closed has no descriptor any more (its number may be another's).
+      if (stream->is_open() && tls->engine().handshake_done()) {
+        static_cast<void>(tls->engine().shutdown());
+        if (options_.tls_resume) {
+          if (auto session = tls->engine().session()) sessions_[slot] = std::move(session);
+        }
+      }
+      tls.reset();
+    }
+    if (stream) stream->close();
+  }
+
+  // A connection's reads and writes, bounded by the timeout, through its TLS session when its
+  // target speaks TLS. Each connection's code is made for its transport, so the plain path
+  // awaits its stream directly, as it did before TLS.
+  template <bool secure>
+  auto read_some(std::size_t slot, std::span<char> buffer) {
+    if constexpr (secure) {
+      return with_timeout(options_.timeout, tls_[slot]->read_some(buffer));
+    } else {
+      return with_timeout(options_.timeout, streams_[slot]->read_some(buffer));
+    }
+  }
+
+  template <bool secure>
+  auto write_all(std::size_t slot, std::string_view data) {
+    if constexpr (secure) {
+      return with_timeout(options_.timeout, tls_[slot]->write_all(data));
+    } else {
+      return with_timeout(options_.timeout, streams_[slot]->write_all(data));
+    }
+  }
+
+  // open() for a request due at due: false when it failed (counted for each of the batch's
+  // requests unless the run is over).
   Task<bool> reconnect(std::size_t slot, const Target& target, Clock::time_point due,
                        std::size_t batch) {
-    const auto failed = co_await open(slot, target.endpoint);
+    const auto failed = co_await open(slot, target);
     if (failed && !time_up_) {
-      record_error(kind_of(failed, ErrorKind::connect), "connect: " + failed.message(), due, batch);
+      record_error(kind_of(failed.error, ErrorKind::connect),
+                   std::string(failed.step) + ": " + failed.error.message(), due, batch);
     }
     co_return !failed;
   }
 
   Task<> connection(std::size_t slot) {
     const Target& target = target_of(slot);
+    const bool secure = target.tls != nullptr;
     switch (target.protocol) {
       case Protocol::http:
-        co_await http_connection(slot, target);
+        if (secure) {
+          co_await http_connection<true>(slot, target);
+        } else {
+          co_await http_connection<false>(slot, target);
+        }
         break;
       case Protocol::tcp:
-        co_await stream_echo_connection(slot, target);
+        if (secure) {
+          co_await stream_echo_connection<true>(slot, target);
+        } else {
+          co_await stream_echo_connection<false>(slot, target);
+        }
         break;
       case Protocol::udp:
         co_await datagram_echo_connection(slot, target);
@@ -246,6 +324,7 @@ class Worker {
   }
 
   // tcp://: the payload, and its echo read back whole and compared.
+  template <bool secure>
   Task<> stream_echo_connection(std::size_t slot, const Target& target) {
     auto& stream = streams_[slot];
     const std::string_view message = target.message;
@@ -256,12 +335,12 @@ class Worker {
       static_cast<void>(co_await pace(schedule, due));
       if (claim(1, Clock::now()) == 0) break;
       if ((!stream || !stream->is_open()) && !co_await reconnect(slot, target, due, 1)) continue;
-      auto sent = co_await with_timeout(options_.timeout, stream->write_all(message));
+      auto sent = co_await write_all<secure>(slot, message);
       if (!sent) {
         if (time_up_) break;
         record_error(kind_of(sent.error(), ErrorKind::write), "write: " + sent.error().message(),
                      due, 1);
-        stream->close();
+        close(slot);
         continue;
       }
       Clock::time_point first_byte{};
@@ -269,8 +348,7 @@ class Worker {
       std::size_t got = 0;
       Result<std::size_t> received{std::size_t{0}};
       while (got < reply.size()) {
-        received = co_await with_timeout(options_.timeout,
-                                         stream->read_some(std::span(reply).subspan(got)));
+        received = co_await read_some<secure>(slot, std::span(reply).subspan(got));
         if (!received || *received == 0) break;
         last_byte = Clock::now();
         if (got == 0) first_byte = last_byte;
@@ -279,7 +357,7 @@ class Worker {
       }
       if (got == reply.size() && std::equal(reply.begin(), reply.end(), message.begin())) {
         record_success(due, first_byte, last_byte, 0);
-        if (!options_.keep_alive) stream->close();
+        if (!options_.keep_alive) close(slot);
         continue;
       }
       if (time_up_) break;
@@ -291,9 +369,9 @@ class Worker {
       } else {
         record_error(ErrorKind::read, "read: the server closed the connection mid-echo", due, 1);
       }
-      stream->close();
+      close(slot);
     }
-    if (stream) stream->close();
+    close(slot);
   }
 
   // udp://: the payload, stamped with a sequence number so that a late echo of an earlier
@@ -356,6 +434,7 @@ class Worker {
 
   // Requests one after another (or pipeline at a time) on a connection kept open, or on a
   // new connection each without keep-alive.
+  template <bool secure>
   Task<> http_connection(std::size_t slot, const Target& target) {
     auto& stream = streams_[slot];
     ReadBuffer buffer(kBufferSize);
@@ -374,15 +453,13 @@ class Worker {
         reader.reset();
         if (!co_await reconnect(slot, target, due, batch)) continue;
       }
-      auto sent = co_await with_timeout(
-          options_.timeout,
-          stream->write_all(
-              std::string_view(batch_bytes).substr(0, batch * target.message.size())));
+      auto sent = co_await write_all<secure>(
+          slot, std::string_view(batch_bytes).substr(0, batch * target.message.size()));
       if (!sent) {
         if (time_up_) break;
         record_error(kind_of(sent.error(), ErrorKind::write), "write: " + sent.error().message(),
                      due, batch);
-        stream->close();
+        close(slot);
         continue;
       }
       bool reusable = options_.keep_alive;
@@ -396,7 +473,7 @@ class Worker {
         auto step = reader.advance(buffer);
         while (step == ResponseReader::Step::more) {
           const auto space = buffer.space();
-          auto got = co_await with_timeout(options_.timeout, stream->read_some(space));
+          auto got = co_await read_some<secure>(slot, space);
           if (!got) {
             failure = got.error();
             break;
@@ -434,9 +511,9 @@ class Worker {
         reusable = false;
         break;
       }
-      if (!reusable) stream->close();
+      if (!reusable) close(slot);
     }
-    if (stream) stream->close();
+    close(slot);
   }
 
   Shared& shared_;
@@ -446,6 +523,9 @@ class Worker {
   EventLoop loop_;
   // After loop_: they close before it goes.
   std::vector<std::optional<Stream>> streams_;
+  // After streams_: a session goes before its stream.
+  std::vector<std::optional<AsyncTlsStream>> tls_;
+  std::vector<std::shared_ptr<ssl_session_st>> sessions_;  // the last of each slot, to resume
   std::vector<std::optional<DatagramSocket>> datagrams_;
   Results results_;
 };
@@ -490,6 +570,8 @@ std::string build_request(const HttpRequest& request) {
 void Results::merge(const Results& other) {
   latency.merge(other.latency);
   connect.merge(other.connect);
+  handshake.merge(other.handshake);
+  resumed += other.resumed;
   first_byte.merge(other.first_byte);
   requests += other.requests;
   bytes += other.bytes;

@@ -7,6 +7,10 @@
 // when it should have been sent, so a stalled server shows in the percentiles as the wait of
 // every request it held up (coordinated omission corrected, as wrk2 does); without one, a
 // stall costs only the one request that met it.
+//
+// A TLS target's connections speak through the library's AsyncTlsStream, one handshake per
+// connection (so one per request without keep-alive); with tls_resume a connection offers the
+// session of its slot's previous connection, and the report counts the resumed handshakes.
 #pragma once
 
 #include <array>
@@ -15,12 +19,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "load/histogram.hpp"
 #include "sockit/endpoint.hpp"
+#include "sockit/tls.hpp"
 
 namespace sockit::tools::load {
 
@@ -40,6 +46,10 @@ struct Target {
   // http: one request, sent as it is; tcp and udp: the payload, echoed back.
   std::string message;
   std::string method = "GET";  // http: how to read the reply (HEAD has no body)
+  // http and tcp: a client context to speak TLS with (null: in the clear), and the name the
+  // server's certificate must carry.
+  std::shared_ptr<const TlsContext> tls;
+  std::string server_name;
 };
 
 struct HttpRequest {
@@ -67,6 +77,7 @@ struct LoadOptions {
   double rate = 0;             // requests per second in all; 0: as fast as replies come
   Seconds timeout{10};         // bounds each connect, write and wait for a reply
   Seconds warmup{0};           // load not recorded (nor counted in requests) first
+  bool tls_resume = false;     // a connection offers the session of its slot's previous one
 };
 
 struct Results {
@@ -81,6 +92,8 @@ struct Results {
   Histogram latency;
   Histogram first_byte;
   Histogram connect;           // connect() to established
+  Histogram handshake;         // TLS: established to the handshake done
+  std::uint64_t resumed = 0;   // handshakes that resumed a session
   std::uint64_t requests = 0;  // answered with a complete response
   std::uint64_t bytes = 0;     // read, heads included
   std::array<std::uint64_t, 600> statuses{};

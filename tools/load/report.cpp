@@ -26,6 +26,18 @@ double requests_per_second(const Results& results) {
   return rate(results, static_cast<double>(results.requests));
 }
 
+// Whether any target speaks TLS: only then do the reports show handshakes, so that a plain
+// run's reports stay as they were.
+bool uses_tls(const LoadOptions& options) {
+  return std::any_of(options.targets.begin(), options.targets.end(),
+                     [](const Target& target) { return target.tls != nullptr; });
+}
+
+// "1000 TLS handshakes, 999 resumed".
+std::string handshake_line(const Results& results) {
+  return fmt::format("{} TLS handshakes, {} resumed", results.handshake.count(), results.resumed);
+}
+
 std::string percentile_label(double percentile) {
   return fmt::format("{}", percentile);
 }
@@ -261,6 +273,7 @@ void write_summary(std::ostream& out, const ReportContext& context) {
   out << fmt::format("    {:<10}{:>10}{:>10}{:>10}{:>10}\n", "", "Avg", "Stdev", "p99", "Max");
   write_stats_row(out, "Latency", results.latency);
   write_stats_row(out, "Connect", results.connect);
+  if (uses_tls(options)) write_stats_row(out, "Handshake", results.handshake);
   write_stats_row(out, "TTFB", results.first_byte);
   out << "  Latency Distribution\n";
   for (const double p : kPercentiles) {
@@ -269,6 +282,7 @@ void write_summary(std::ostream& out, const ReportContext& context) {
   }
   out << fmt::format("  {} requests in {:.2f}s, {} read\n", results.requests,
                      results.elapsed.count(), format_bytes(static_cast<double>(results.bytes)));
+  if (uses_tls(options)) out << "  " << handshake_line(results) << '\n';
   std::string statuses;
   for (const auto& [status, count] : status_counts(results))
     statuses += fmt::format("{}{}: {}", statuses.empty() ? "" : ", ", status, count);
@@ -302,6 +316,10 @@ void write_ab(std::ostream& out, const ReportContext& context) {
                        results.error_counts[kind]);
   }
   if (options.keep_alive) out << fmt::format("Keep-Alive requests:    {}\n", results.requests);
+  if (uses_tls(options)) {
+    out << fmt::format("TLS handshakes:         {} ({} resumed)\n", results.handshake.count(),
+                       results.resumed);
+  }
   if (results.non_success() > 0)
     out << fmt::format("Non-2xx responses:      {}\n", results.non_success());
   out << fmt::format("Total transferred:      {} bytes\n", results.bytes);
@@ -315,6 +333,7 @@ void write_ab(std::ostream& out, const ReportContext& context) {
   out << "Connection Times (ms)\n";
   out << "              min  mean[+/-sd] median   max\n";
   write_ab_times(out, "Connect:", results.connect);
+  if (uses_tls(options)) write_ab_times(out, "Handshake:", results.handshake);
   write_ab_times(out, "Waiting:", results.first_byte);
   write_ab_times(out, "Total:", results.latency);
   out << "\nPercentage of the requests served within a certain time (ms)\n";
@@ -337,7 +356,7 @@ void write_json(std::ostream& out, const ReportContext& context) {
     errors[name] = results.error_counts[kind];
     if (!results.first_errors[kind].empty()) first_errors[name] = results.first_errors[kind];
   }
-  const nlohmann::json report = {
+  nlohmann::json report = {
       {"urls", context.urls},
       {"connections", options.connections},
       {"threads", options.threads},
@@ -358,6 +377,10 @@ void write_json(std::ostream& out, const ReportContext& context) {
       {"first_errors", first_errors},
       {"per_second", results.per_second},
   };
+  if (uses_tls(options)) {
+    report["handshake"] = histogram_json(results.handshake);
+    report["tls_resumed"] = results.resumed;
+  }
   out << report.dump(2) << '\n';
 }
 
@@ -378,6 +401,7 @@ void write_html(std::ostream& out, const ReportContext& context) {
   row("Requests/s", fmt::format("{:.2f}", requests_per_second(results)));
   row("Transfer/s", format_bytes(rate(results, static_cast<double>(results.bytes))));
   row("Errors", error_line(results));
+  if (uses_tls(context.options)) row("TLS", handshake_line(results));
   for (const double p : kPercentiles) {
     row("p" + percentile_label(p),
         format_duration(static_cast<double>(results.latency.percentile(p))));
