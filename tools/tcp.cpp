@@ -551,24 +551,24 @@ void add_tls_options(CLI::App& app, TcpOptions& options, CLI::Option* listen) {
   app.add_option("--ssl-trustfile", options.trustfile,
                  "PEM CA certificates: client, to trust instead of the system's; listener, that "
                  "client certificates must chain to (mutual TLS)")
-      ->check(non_empty("--ssl-trustfile"))
+      ->check(non_empty("FILE"))
       ->needs(ssl);
   app.add_option("--ssl-servername", options.servername,
                  "Client: the name sent (SNI) and verified; default: HOST")
-      ->check(non_empty("--ssl-servername"))
+      ->check(non_empty("NAME"))
       ->excludes(listen)
       ->needs(ssl);
   app.add_option("--ssl-alpn", options.alpn,
                  "Comma list of ALPN protocols: offered by a client, spoken by a listener")
-      ->check(non_empty("--ssl-alpn"))
+      ->check(non_empty("LIST"))
       ->needs(ssl);
   auto* cert = app.add_option("--cert,--ssl-cert", options.cert,
                               "PEM certificate: client, for mutual TLS; listener, its own "
                               "(default: a throwaway self-signed one)")
-                   ->check(non_empty("--cert"))
+                   ->check(non_empty("FILE"))
                    ->needs(ssl);
   app.add_option("--key,--ssl-key", options.key, "PEM private key of --cert; default: in --cert")
-      ->check(non_empty("--key"))
+      ->check(non_empty("FILE"))
       ->needs(cert);
 }
 
@@ -616,12 +616,21 @@ Run setup_tcp(CLI::App& app) {
   add_tls_options(app, *options, listen);
   app.footer(
       "Copies stdin to the connection and the connection to stdout until both have ended;\n"
-      "end of stdin sends FIN and the reply is still read.\n\n"
+      "end of stdin sends FIN and the reply is still read.\n"
+      "--ssl speaks TLS over the stream (TCP or unix:): end of stdin sends close_notify, then\n"
+      "FIN. A client verifies the server against the system's CAs (or --ssl-trustfile) for HOST\n"
+      "(or --ssl-servername; localhost for unix:). -k means --keep-open with -l and --insecure\n"
+      "for a client.\n\n"
       "Examples:\n  sockit tcp localhost 8001\n"
       "  sockit tcp time.nist.gov daytime --send ''\n"
       "  sockit tcp example.com 80 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'\n"
       "  sockit tcp -l 127.0.0.1 0 -v\n  sockit tcp -l -k unix:/tmp/echo.sock\n"
-      "  sockit tcp -6 -w 2s ::1 22");
+      "  sockit tcp -6 -w 2s ::1 22\n"
+      "  sockit tcp --ssl example.com 443 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'\n"
+      "  sockit tcp --ssl --ssl-trustfile ca.pem --cert me.pem --key me-key.pem localhost 8443\n"
+      "  sockit tcp -l -k --ssl 127.0.0.1 8443   (prints its certificate's SHA-256 fingerprint)\n"
+      "  sockit tcp -l --ssl --ssl-cert cert.pem --ssl-key key.pem --ssl-trustfile clients.pem "
+      "0.0.0.0 8443");
   return [options] { return run(*options); };
 }
 
