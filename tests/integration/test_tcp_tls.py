@@ -99,6 +99,11 @@ class ClientTest(TlsTestCase):
                          r"sockit tcp: TLS TLSv1\.3 \S+\n"
                          r"sockit tcp: closed \(sent 13 bytes, received 13 bytes\)\n\Z")
 
+    def test_send_over_tls(self):
+        result = self.client_against_s_server("-k", "--send", r"hello\n", input=None)
+        self.assertSucceeds(result)
+        self.assertEqual(result.stdout, b"olleh\n")
+
     def test_without_trustfile_a_self_signed_server_fails(self):
         result = self.client_against_s_server()
         self.assertFails(result, 1, "sockit tcp: TLS handshake with 127.0.0.1:")
@@ -254,6 +259,40 @@ class ListenerTest(TlsTestCase):
                 self.assertSucceeds(result)
                 self.assertEqual(proc.wait(timeout=DEFAULT_TIMEOUT), 0)
                 self.assertEqual(proc.stdout.read(), b"over unix\n")
+
+
+class BetweenTwoSockitsTest(TlsTestCase):
+    def listener(self, *args, **kwargs):
+        return tcp("-l", "-v", "--ssl", "--ssl-cert", self.cert, "--ssl-key", self.key,
+                   *args, "127.0.0.1", "0", **kwargs)
+
+    def test_4_mib_each_way_at_once_is_exact(self):
+        to_client, to_listener = os.urandom(4 << 20), os.urandom(4 << 20)
+        with tempfile.TemporaryFile() as source, tempfile.TemporaryFile() as sink:
+            source.write(to_client)
+            source.seek(0)
+            with self.listener(stdin=source, stdout=sink) as proc:
+                port = port_of(listening_on(proc))
+                result = run("tcp", "--ssl", "--ssl-trustfile", self.cert, "localhost", port,
+                             input=to_listener, timeout=120)
+                self.assertEqual(proc.wait(timeout=DEFAULT_TIMEOUT), 0)
+            sink.seek(0)
+            received = sink.read()
+        self.assertSucceeds(result)
+        self.assertTrue(result.stdout == to_client, "bytes to the client differ")
+        self.assertTrue(received == to_listener, "bytes to the listener differ")
+
+    def test_peer_closing_first_leaves_stdin_flowing(self):
+        with self.listener("--send", r"hi\n", "-q", "30s", stdin=subprocess.DEVNULL) as proc:
+            port = port_of(listening_on(proc))
+            with tcp("--ssl", "--ssl-trustfile", self.cert, "localhost", port) as client:
+                # The listener ends its side after its text; the client still sends.
+                self.assertEqual(read_exactly(client.stdout, 3), b"hi\n")
+                client.stdin.write(b"after your close")
+                client.stdin.close()
+                self.assertEqual(client.wait(timeout=DEFAULT_TIMEOUT), 0)
+            self.assertEqual(proc.wait(timeout=DEFAULT_TIMEOUT), 0)
+            self.assertEqual(proc.stdout.read(), b"after your close")
 
 
 class FailureTest(TlsTestCase):
