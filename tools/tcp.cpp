@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "command.hpp"
 #include "common.hpp"
 #include "sockit/io.hpp"
+#include "sockit/tls.hpp"
 
 namespace sockit::tools {
 namespace {
@@ -41,6 +43,15 @@ struct TcpOptions {
   int sndbuf = 0;
   int rcvbuf = 0;
   bool verbose = false;
+  bool k = false;  // -k: --keep-open or --insecure, as -l says
+  bool ssl = false;
+  bool insecure = false;
+  bool ssl_verify = false;
+  std::string trustfile;   // client: the CAs to trust; listener: the CAs of client certificates
+  std::string servername;  // SNI and the name verified; empty: HOST
+  std::string alpn;        // comma list
+  std::string cert;        // client: for mutual TLS; listener: its own (none: a throwaway one)
+  std::string key;         // empty: in cert
 };
 
 struct Counts {
@@ -100,11 +111,116 @@ void apply_socket_options(Socket& socket, const TcpOptions& options) {
   if (options.rcvbuf > 0) socket.set(opt::receive_buffer{options.rcvbuf});
 }
 
-// Sends our FIN. A failure means the peer is already gone: a reset still unread is reported
-// by the next recv, and after the peer's own close there is nothing left to tell.
-void half_close(Socket& socket) {
-  static_cast<void>(socket.try_shutdown(Shut::wr));
-}
+// What one read or write of a connection did: moved bytes (a read's 0: the peer has ended
+// the stream), or nothing yet because it waits for the socket (POLLIN or POLLOUT).
+struct Transfer {
+  std::size_t bytes = 0;
+  short waits = 0;
+};
+
+// The connection the relay copies through: a plain socket or a TLS session over one. Both are
+// non-blocking and say what they wait for, so that one poll loop drives either.
+class Channel {
+ public:
+  Channel(Socket& socket, std::string peer) : socket_(socket), peer_(std::move(peer)) {
+    socket_.settimeout(Duration(0));  // the relay's poll does the waiting
+  }
+  virtual ~Channel() = default;
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  virtual Transfer send(std::string_view data) = 0;
+  virtual Transfer recv(std::span<char> buffer) = 0;
+  // Ends our direction: the TLS close_notify, then our FIN. 0 once done, else what it waits for.
+  virtual short finish_sending() = 0;
+  // Bytes already received and waiting beneath us, which no poll would announce.
+  virtual bool buffered() const { return false; }
+
+  int fileno() const { return socket_.fileno(); }
+  const std::string& peer() const { return peer_; }
+
+ protected:
+  // Sends our FIN. A failure means the peer is already gone: a reset still unread is reported
+  // by the next recv, and after the peer's own close there is nothing left to tell.
+  void half_close() { static_cast<void>(socket_.try_shutdown(Shut::wr)); }
+
+  Socket& socket_;
+  std::string peer_;
+};
+
+class PlainChannel final : public Channel {
+ public:
+  using Channel::Channel;
+
+  Transfer send(std::string_view data) override {
+    auto sent = socket_.try_send(data);
+    if (sent) return {*sent, 0};
+    if (would_block(sent.error())) return {0, POLLOUT};
+    throw_error(sent.error(), "send " + peer_);
+  }
+
+  Transfer recv(std::span<char> buffer) override {
+    auto n = socket_.try_recv_into(buffer);
+    if (n) return {*n, 0};
+    if (would_block(n.error())) return {0, POLLIN};
+    throw_error(n.error(), "recv " + peer_);
+  }
+
+  short finish_sending() override {
+    half_close();
+    return 0;
+  }
+};
+
+class TlsChannel final : public Channel {
+ public:
+  TlsChannel(TlsStream& tls, std::string peer)
+      : Channel(tls.socket(), std::move(peer)), engine_(tls.engine()) {}
+
+  Transfer send(std::string_view data) override {
+    const TlsEngine::Step step = engine_.write(data);
+    if (step.status == TlsEngine::Step::closed) {
+      throw_error(std::make_error_code(std::errc::broken_pipe), "TLS send to " + peer_);
+    }
+    return transfer(step, "TLS send to ");
+  }
+
+  // The peer's close_notify ends the stream, and so does its FIN without one: many peers
+  // (ncat among them) close that way, and every byte before it was authenticated.
+  Transfer recv(std::span<char> buffer) override {
+    const TlsEngine::Step step = engine_.read(buffer);
+    if (step.status == TlsEngine::Step::closed ||
+        (step.status == TlsEngine::Step::failed && step.error == TlsEngine::unexpected_eof())) {
+      return {};
+    }
+    return transfer(step, "TLS recv from ");
+  }
+
+  // A failed close_notify means the session or the peer is gone: the FIN follows regardless.
+  short finish_sending() override {
+    const TlsEngine::Step step = engine_.shutdown();
+    if (const short waits = waits_of(step.status); waits != 0) return waits;
+    half_close();
+    return 0;
+  }
+
+  bool buffered() const override { return engine_.pending() > 0; }
+
+ private:
+  static short waits_of(TlsEngine::Step::Status status) {
+    if (status == TlsEngine::Step::want_read) return POLLIN;
+    return status == TlsEngine::Step::want_write ? POLLOUT : 0;
+  }
+
+  Transfer transfer(const TlsEngine::Step& step, std::string_view operation) {
+    if (step.status == TlsEngine::Step::failed) {
+      throw_tls(step.error, std::string(operation) + peer_);
+    }
+    return {step.bytes, waits_of(step.status)};
+  }
+
+  TlsEngine& engine_;
+};
 
 void write_stdout(std::string_view data) {
   if (auto written = write_all(kStdout, data); !written) {
@@ -112,20 +228,24 @@ void write_stdout(std::string_view data) {
   }
 }
 
-// Copies stdin to the socket and the socket to stdout in one poll loop until both directions
-// have ended. Each direction holds at most one buffer: stdin is read only once the socket has
-// taken the previous chunk, and the socket only once stdout has.
+// Copies stdin (or the --send text) to the channel and the channel to stdout in one poll loop
+// until both directions have ended. Each direction holds at most one buffer: stdin is read only
+// once the channel has taken the previous chunk, and the channel only once stdout has.
 class Relay {
  public:
-  Relay(Socket& socket, std::string peer, bool& stdin_done, bool exit_on_close)
-      : socket_(socket),
-        peer_(std::move(peer)),
-        stdin_done_(stdin_done),
-        exit_on_close_(exit_on_close) {}
+  Relay(Channel& channel, bool& stdin_done, const TcpOptions& options)
+      : channel_(channel), stdin_done_(stdin_done), options_(options) {
+    if (options_.send) idle_ = parse_duration(options_.idle);
+  }
 
   Counts run() {
-    socket_.settimeout(Duration(0));
-    if (stdin_done_) finish_sending();
+    if (options_.send) {
+      pending_ = *options_.send;
+      if (pending_.empty()) end_of_input();
+    } else if (stdin_done_) {
+      end_of_input();
+    }
+    if (!pending_.empty()) send_pending();
     while (!(sending_done_ && receiving_done_)) {
       if (!step()) break;
     }
@@ -133,28 +253,45 @@ class Relay {
   }
 
  private:
-  bool stdin_wanted() const { return !sending_done_ && pending_.empty(); }
+  bool sending() const { return !sending_done_ && (closing_ || !pending_.empty()); }
 
-  short socket_events() const {
-    const int events = (receiving_done_ ? 0 : POLLIN) | (pending_.empty() ? 0 : POLLOUT);
+  bool stdin_wanted() const {
+    return !options_.send && !sending_done_ && !closing_ && pending_.empty();
+  }
+
+  short channel_events() const {
+    const int events = (receiving_done_ ? 0 : receive_waits_) | (sending() ? send_waits_ : 0);
     return static_cast<short>(events);
   }
 
-  // One poll round; false when the peer closed and --exit-on-close says to stop.
+  // One poll round; false when the relay is to stop at once: the peer closed and
+  // --exit-on-close says so, or --send's peer stayed quiet for --idle.
   bool step() {
-    const short events = socket_events();
+    const short events = channel_events();
+    const bool buffered = !receiving_done_ && channel_.buffered();
     // A descriptor with nothing wanted is left out: its hang-up would wake poll forever.
     std::array<pollfd, 2> fds{pollfd{stdin_wanted() ? kStdin : -1, POLLIN, 0},
-                              pollfd{events != 0 ? socket_.fileno() : -1, events, 0}};
-    sockit::poll(fds, std::nullopt);
-    const short socket_ready = fds[1].revents;
+                              pollfd{events != 0 ? channel_.fileno() : -1, events, 0}};
+    const Timeout wait = buffered ? Timeout(Duration(0)) : idle_;
+    if (sockit::poll(fds, wait) == 0 && !buffered) return quiet();
     const short failed = POLLERR | POLLHUP;
-    if ((socket_ready & (POLLOUT | failed)) != 0 && !pending_.empty()) send_pending();
-    if ((socket_ready & (POLLIN | failed)) != 0 && !receiving_done_) {
+    const short ready = static_cast<short>(fds[1].revents | (buffered ? receive_waits_ : 0));
+    if (sending() && (ready & (send_waits_ | failed)) != 0) {
+      closing_ ? finish_sending() : send_pending();
+    }
+    if (!receiving_done_ && (ready & (receive_waits_ | failed)) != 0) {
       if (!receive()) return false;
     }
     if (fds[0].revents != 0) read_stdin();
     return true;
+  }
+
+  // --idle ran out: the reply is over, unless the peer never took our text.
+  bool quiet() {
+    if (!sending_done_) {
+      throw_error(std::make_error_code(std::errc::timed_out), "send " + channel_.peer());
+    }
+    return false;
   }
 
   void read_stdin() {
@@ -166,7 +303,7 @@ class Relay {
     }
     if (*n == 0) {
       stdin_done_ = true;
-      finish_sending();
+      end_of_input();
       return;
     }
     pending_ = std::string_view(to_socket_.data(), *n);
@@ -174,75 +311,82 @@ class Relay {
   }
 
   void send_pending() {
-    auto sent = socket_.try_send(pending_);
-    if (!sent) {
-      if (would_block(sent.error())) return;
-      throw_error(sent.error(), "send " + peer_);
-    }
-    counts_.sent += *sent;
-    pending_.remove_prefix(*sent);
+    const Transfer sent = channel_.send(pending_);
+    send_waits_ = sent.waits != 0 ? sent.waits : POLLOUT;
+    counts_.sent += sent.bytes;
+    pending_.remove_prefix(sent.bytes);
+    if (pending_.empty() && options_.send) end_of_input();
   }
 
   // False when the peer closed and we are to stop at once.
   bool receive() {
-    auto n = socket_.try_recv_into(from_socket_);
-    if (!n) {
-      if (would_block(n.error())) return true;
-      throw_error(n.error(), "recv " + peer_);
-    }
-    if (*n == 0) {
+    const Transfer got = channel_.recv(from_socket_);
+    receive_waits_ = got.waits != 0 ? got.waits : POLLIN;
+    if (got.waits != 0) return true;
+    if (got.bytes == 0) {
       receiving_done_ = true;
-      return !exit_on_close_;
+      return !options_.exit_on_close;
     }
-    counts_.received += *n;
-    write_stdout(std::string_view(from_socket_.data(), *n));
+    counts_.received += got.bytes;
+    write_stdout(std::string_view(from_socket_.data(), got.bytes));
     return true;
   }
 
-  void finish_sending() {
-    half_close(socket_);
-    sending_done_ = true;
+  // Everything to send has gone: end our direction, unless --no-shutdown keeps it open.
+  void end_of_input() {
+    if (options_.send && options_.no_shutdown) {
+      sending_done_ = true;
+      return;
+    }
+    closing_ = true;
+    finish_sending();
   }
 
-  Socket& socket_;
-  std::string peer_;
+  void finish_sending() {
+    const short waits = channel_.finish_sending();
+    send_waits_ = waits;
+    sending_done_ = waits == 0;
+  }
+
+  Channel& channel_;
   bool& stdin_done_;  // stdin reached its end; a -k listener remembers it across clients
-  bool exit_on_close_;
+  const TcpOptions& options_;
+  Timeout idle_;  // --send: how long a quiet peer is waited for
   std::vector<char> to_socket_ = std::vector<char>(kBufferSize);
   std::vector<char> from_socket_ = std::vector<char>(kBufferSize);
-  std::string_view pending_;  // the part of to_socket_ the socket has not taken yet
+  std::string_view pending_;  // what the channel has not taken yet, of to_socket_ or --send
+  short send_waits_ = POLLOUT;
+  short receive_waits_ = POLLIN;
+  bool closing_ = false;  // our close_notify and FIN are on their way
   bool sending_done_ = false;
   bool receiving_done_ = false;
   Counts counts_;
 };
 
-// --send: the text, then (unless --no-shutdown) our FIN, then the reply until the peer closes
-// or stays quiet for --idle.
-Counts send_text(Socket& socket, const std::string& peer, const TcpOptions& options) {
-  const std::string& text = *options.send;
-  socket.settimeout(parse_duration(options.idle));
-  socket.sendall(text);
-  Counts counts{text.size(), 0};
-  if (!options.no_shutdown) half_close(socket);
-  std::vector<char> buffer(kBufferSize);
-  for (;;) {
-    auto n = socket.try_recv_into(buffer);
-    if (!n) {
-      if (n.error() == std::errc::timed_out) return counts;
-      throw_error(n.error(), "recv " + peer);
-    }
-    if (*n == 0) return counts;
-    counts.received += *n;
-    write_stdout(std::string_view(buffer.data(), *n));
-  }
+// The relay over a session of tls, whose handshake the socket's timeout bounds.
+Counts relay_tls(const TlsContext& tls, Socket socket, const std::string& peer,
+                 const TcpOptions& options, bool& stdin_done, const Log& log) {
+  TlsStream stream = tls.server_side() ? tls.wrap_socket(std::move(socket))
+                                       : tls.wrap_socket(std::move(socket), options.servername);
+  const TlsEngine& session = stream.engine();
+  const std::string alpn = session.selected_alpn_protocol();
+  log("TLS " + session.version() + " " + session.cipher() + (alpn.empty() ? "" : " ALPN " + alpn));
+  TlsChannel channel(stream, peer);
+  return Relay(channel, stdin_done, options).run();
 }
 
-// peer names the other end in messages; getpeername cannot, once a client has reset.
-void serve(Socket& socket, const std::string& peer, const TcpOptions& options, bool& stdin_done,
-           const Log& log) {
+// peer names the other end in messages; getpeername cannot, once a client has reset. tls is
+// null without --ssl.
+void serve(Socket socket, const std::string& peer, const TcpOptions& options, const TlsContext* tls,
+           bool& stdin_done, const Log& log) {
   apply_socket_options(socket, options);
-  const Counts counts = options.send ? send_text(socket, peer, options)
-                                     : Relay(socket, peer, stdin_done, options.exit_on_close).run();
+  Counts counts;
+  if (tls != nullptr) {
+    counts = relay_tls(*tls, std::move(socket), peer, options, stdin_done, log);
+  } else {
+    PlainChannel channel(socket, peer);
+    counts = Relay(channel, stdin_done, options).run();
+  }
   log("closed (sent " + std::to_string(counts.sent) + " bytes, received " +
       std::to_string(counts.received) + " bytes)");
 }
@@ -277,20 +421,70 @@ Socket open_listener(const Address& address, Family only) {
   return create_server(Address::from_endpoint(local), ServerOptions{.family = local.family()});
 }
 
-int listen_and_serve(const Address& address, const TcpOptions& options, const Log& log) {
+// A tool that speaks TLS over a stream need not speak HTTP: ALPN only as --ssl-alpn says.
+std::vector<std::string> alpn_protocols(std::string_view list) {
+  std::vector<std::string> protocols;
+  if (list.empty()) return protocols;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = list.find(',', start);
+    std::string_view name = list.substr(start, comma - start);
+    if (name.empty())
+      throw std::invalid_argument("--ssl-alpn: empty protocol name in " + std::string(list));
+    protocols.emplace_back(name);
+    if (comma == std::string_view::npos) return protocols;
+    start = comma + 1;
+  }
+}
+
+// --ssl: the context every connection's session shares. Made before any socket, so that a bad
+// certificate or key fails before the listener binds. Never moved: a server context's ALPN
+// callback points into it.
+std::unique_ptr<const TlsContext> tls_context(const TcpOptions& options) {
+  if (!options.ssl) return nullptr;
+  if (options.listen) {
+    TlsServerOptions server;
+    server.certfile = options.cert;
+    server.keyfile = options.key;
+    server.alpn = alpn_protocols(options.alpn);
+    server.client_ca = options.trustfile;
+    return std::make_unique<const TlsContext>(server);
+  }
+  TlsClientOptions client;
+  client.cafile = options.trustfile;
+  client.verify = !options.insecure;
+  client.alpn = alpn_protocols(options.alpn);
+  client.certfile = options.cert;
+  client.keyfile = options.key;
+  return std::make_unique<const TlsContext>(client);
+}
+
+// A listener's certificate as a client can pin it; always for a throwaway one, which nothing
+// else identifies.
+void report_certificate(const TlsContext& tls, const Log& log) {
+  const std::string line = "TLS certificate SHA-256 fingerprint " + tls.fingerprint();
+  if (tls.self_signed()) {
+    print_error("tcp", line + " (self-signed)");
+  } else {
+    log(line);
+  }
+}
+
+int listen_and_serve(const Address& address, const TcpOptions& options, const TlsContext* tls,
+                     const Log& log) {
   const bool has_file = address.local && !address.host.starts_with('@');
   if (has_file) remove_stale_socket(address.host);
   Socket listener = open_listener(address, family(options));
   std::optional<SocketFile> socket_file;
   if (has_file) socket_file.emplace(address.host);
   log("listening on " + describe(listener.getsockname()));
+  if (tls != nullptr) report_certificate(*tls, log);
   bool stdin_done = false;
   do {
     auto [conn, from] = listener.accept();
     const std::string peer = describe(from);
     log("accepted from " + peer);
     try {
-      serve(conn, peer, options, stdin_done, log);
+      serve(std::move(conn), peer, options, tls, stdin_done, log);
     } catch (const LocalIoError&) {
       throw;
     } catch (const Error& e) {
@@ -302,20 +496,81 @@ int listen_and_serve(const Address& address, const TcpOptions& options, const Lo
   return 0;
 }
 
-int run(const TcpOptions& options) {
+// -k is ncat's --keep-open for a listener and curl's --insecure for a TLS client; the TLS
+// options that fit one side only are refused on the other. Fills in the name a client
+// verifies: HOST, or localhost for a Unix socket (which names no host).
+void settle_tls_options(TcpOptions& options, const Address& address) {
+  if (options.k) {
+    if (options.listen) {
+      options.keep_open = true;
+    } else if (options.ssl) {
+      options.insecure = true;
+    } else {
+      throw std::invalid_argument("-k needs -l (keep open) or --ssl (no certificate verification)");
+    }
+  }
+  if (options.listen) {
+    if (options.ssl_verify && options.trustfile.empty()) {
+      throw std::invalid_argument(
+          "--ssl-verify on a listener needs --ssl-trustfile (the client CAs)");
+    }
+    return;
+  }
+  if (options.insecure && (options.ssl_verify || !options.trustfile.empty())) {
+    throw std::invalid_argument("-k/--insecure contradicts --ssl-verify and --ssl-trustfile");
+  }
+  if (options.servername.empty()) options.servername = address.local ? "localhost" : address.host;
+}
+
+int run(TcpOptions options) {
   const Address address = target(options);
+  settle_tls_options(options, address);
   const Log log("tcp", options.verbose);
-  if (options.listen) return listen_and_serve(address, options, log);
+  const std::unique_ptr<const TlsContext> tls = tls_context(options);
+  if (options.listen) return listen_and_serve(address, options, tls.get(), log);
   const Timeout wait = options.wait.empty() ? Timeout{} : Timeout{parse_duration(options.wait)};
   Socket socket = create_connection(address, wait, std::nullopt, family(options));
   const std::string peer = peer_name(socket, address);
   log("connected to " + peer + " from " + describe(socket.getsockname()));
   bool stdin_done = false;
-  serve(socket, peer, options, stdin_done, log);
+  serve(std::move(socket), peer, options, tls.get(), stdin_done, log);
   return 0;
 }
 
 }  // namespace
+
+void add_tls_options(CLI::App& app, TcpOptions& options, CLI::Option* listen) {
+  auto* ssl = app.add_flag("--ssl", options.ssl, "Speak TLS over the connection");
+  app.add_flag("--insecure", options.insecure,
+               "Client: accept any certificate and name (as curl -k)")
+      ->excludes(listen)
+      ->needs(ssl);
+  app.add_flag("--ssl-verify", options.ssl_verify,
+               "Client: verify the server (the default); listener: require client certificates")
+      ->needs(ssl);
+  app.add_option("--ssl-trustfile", options.trustfile,
+                 "PEM CA certificates: client, to trust instead of the system's; listener, that "
+                 "client certificates must chain to (mutual TLS)")
+      ->check(non_empty("FILE"))
+      ->needs(ssl);
+  app.add_option("--ssl-servername", options.servername,
+                 "Client: the name sent (SNI) and verified; default: HOST")
+      ->check(non_empty("NAME"))
+      ->excludes(listen)
+      ->needs(ssl);
+  app.add_option("--ssl-alpn", options.alpn,
+                 "Comma list of ALPN protocols: offered by a client, spoken by a listener")
+      ->check(non_empty("LIST"))
+      ->needs(ssl);
+  auto* cert = app.add_option("--cert,--ssl-cert", options.cert,
+                              "PEM certificate: client, for mutual TLS; listener, its own "
+                              "(default: a throwaway self-signed one)")
+                   ->check(non_empty("FILE"))
+                   ->needs(ssl);
+  app.add_option("--key,--ssl-key", options.key, "PEM private key of --cert; default: in --cert")
+      ->check(non_empty("FILE"))
+      ->needs(cert);
+}
 
 Run setup_tcp(CLI::App& app) {
   auto options = std::make_shared<TcpOptions>();
@@ -324,9 +579,10 @@ Run setup_tcp(CLI::App& app) {
   app.add_option("port", options->port, "Port number or service name (none for unix:)");
   auto* listen = app.add_flag("-l,--listen", options->listen,
                               "Listen on HOST PORT and serve one client (see -k)");
-  app.add_flag("-k,--keep-open", options->keep_open,
+  app.add_flag("--keep-open", options->keep_open,
                "With -l, serve one client after another until killed")
       ->needs(listen);
+  app.add_flag("-k", options->k, "With -l: --keep-open; with --ssl as a client: --insecure");
   auto* v4 = app.add_flag("-4", options->ipv4_only, "IPv4 addresses only");
   app.add_flag("-6", options->ipv6_only, "IPv6 addresses only")->excludes(v4);
   app.add_option("-w,--wait", options->wait,
@@ -357,14 +613,24 @@ Run setup_tcp(CLI::App& app) {
   app.add_option("--rcvbuf", options->rcvbuf, "SO_RCVBUF in bytes")
       ->check(CLI::Range(1, INT32_MAX));
   app.add_flag("-v,--verbose", options->verbose, "Report connections and byte counts on stderr");
+  add_tls_options(app, *options, listen);
   app.footer(
       "Copies stdin to the connection and the connection to stdout until both have ended;\n"
-      "end of stdin sends FIN and the reply is still read.\n\n"
+      "end of stdin sends FIN and the reply is still read.\n"
+      "--ssl speaks TLS over the stream (TCP or unix:): end of stdin sends close_notify, then\n"
+      "FIN. A client verifies the server against the system's CAs (or --ssl-trustfile) for HOST\n"
+      "(or --ssl-servername; localhost for unix:). -k means --keep-open with -l and --insecure\n"
+      "for a client.\n\n"
       "Examples:\n  sockit tcp localhost 8001\n"
       "  sockit tcp time.nist.gov daytime --send ''\n"
       "  sockit tcp example.com 80 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'\n"
       "  sockit tcp -l 127.0.0.1 0 -v\n  sockit tcp -l -k unix:/tmp/echo.sock\n"
-      "  sockit tcp -6 -w 2s ::1 22");
+      "  sockit tcp -6 -w 2s ::1 22\n"
+      "  sockit tcp --ssl example.com 443 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'\n"
+      "  sockit tcp --ssl --ssl-trustfile ca.pem --cert me.pem --key me-key.pem localhost 8443\n"
+      "  sockit tcp -l -k --ssl 127.0.0.1 8443   (prints its certificate's SHA-256 fingerprint)\n"
+      "  sockit tcp -l --ssl --ssl-cert cert.pem --ssl-key key.pem --ssl-trustfile clients.pem "
+      "0.0.0.0 8443");
   return [options] { return run(*options); };
 }
 
