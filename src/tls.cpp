@@ -370,8 +370,8 @@ TlsContext::TlsContext(const TlsServerOptions& options)
     present(options.certfile, options.keyfile, options.key_password);
   }
   if (!options.alpn.empty()) {
-    alpn_ = alpn_wire_format(options.alpn);
-    SSL_CTX_set_alpn_select_cb(context, select_alpn, &alpn_);
+    alpn_ = std::make_unique<std::string>(alpn_wire_format(options.alpn));
+    SSL_CTX_set_alpn_select_cb(context, select_alpn, alpn_.get());
   }
   if (!options.client_ca.empty()) {
     open_pem(options.client_ca, "client CA certificates");

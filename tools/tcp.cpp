@@ -22,6 +22,7 @@ namespace sockit::tools {
 namespace {
 
 constexpr std::size_t kBufferSize = 64 * 1024;
+constexpr Duration kListenerHandshake{10};
 constexpr int kStdin = 0;
 constexpr int kStdout = 1;
 
@@ -363,9 +364,12 @@ class Relay {
   Counts counts_;
 };
 
-// The relay over a session of tls, whose handshake the socket's timeout bounds.
+// The relay over a session of tls, whose handshake the socket's timeout bounds: -w for a
+// client, kListenerHandshake for a listener, so that a client that never sends its hello
+// cannot hold a -k listener.
 Counts relay_tls(const TlsContext& tls, Socket socket, const std::string& peer,
                  const TcpOptions& options, bool& stdin_done, const Log& log) {
+  if (tls.server_side()) socket.settimeout(kListenerHandshake);
   TlsStream stream = tls.server_side() ? tls.wrap_socket(std::move(socket))
                                        : tls.wrap_socket(std::move(socket), options.servername);
   const TlsEngine& session = stream.engine();

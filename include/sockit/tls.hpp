@@ -138,7 +138,9 @@ class TlsContext {
   void remember_certificate();
 
   std::unique_ptr<ssl_ctx_st, Free> context_;
-  std::string alpn_;  // the server's protocols, in ALPN's wire format
+  // The server's protocols, in ALPN's wire format: on the heap, where OpenSSL's callback finds
+  // it after the context has moved.
+  std::unique_ptr<std::string> alpn_;
   std::string certificate_pem_;
   std::string fingerprint_;
   bool server_side_ = false;
