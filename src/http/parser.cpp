@@ -21,7 +21,9 @@ constexpr std::size_t max_offset = std::numeric_limits<std::uint32_t>::max();
 // Content-Length and chunk sizes stay below 2^63, so that they fit an off_t.
 constexpr std::uint64_t max_length = std::numeric_limits<std::int64_t>::max();
 
-constexpr std::array<bool, 256> make_token_table() {
+// Letters, digits and others: a byte's membership in a set, looked up rather than searched
+// for, since the parser asks it of every byte of a field.
+constexpr std::array<bool, 256> make_table(std::string_view others) {
   std::array<bool, 256> table{};
   for (int c = '0'; c <= '9'; ++c)
     table[static_cast<std::size_t>(c)] = true;
@@ -29,11 +31,14 @@ constexpr std::array<bool, 256> make_token_table() {
     table[static_cast<std::size_t>(c)] = true;
     table[static_cast<std::size_t>(c - 'a' + 'A')] = true;
   }
-  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+  for (char c : others)
     table[static_cast<unsigned char>(c)] = true;
   return table;
 }
-constexpr std::array<bool, 256> token_table = make_token_table();
+constexpr std::array<bool, 256> token_table = make_table("!#$%&'*+-.^_`|~");
+// RFC 3986 host and port characters: unreserved, percent-encoded, sub-delims, ':' and the
+// brackets of an IPv6 literal.
+constexpr std::array<bool, 256> host_table = make_table("-._~%!$&'()*+,;=:[]");
 
 bool is_token(char c) noexcept {
   return token_table[static_cast<unsigned char>(c)];
@@ -192,13 +197,10 @@ void note_transfer_encoding(Framing& framing, std::string_view value) noexcept {
   });
 }
 
-// RFC 3986 host and port characters: unreserved, percent-encoded, sub-delims, ':' and the
-// brackets of an IPv6 literal. Empty is allowed (a target without an authority).
+// Empty is allowed (a target without an authority).
 bool is_host_value(std::string_view value) noexcept {
-  return std::all_of(value.begin(), value.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-           std::string_view("-._~%!$&'()*+,;=:[]").find(c) != std::string_view::npos;
-  });
+  return std::all_of(value.begin(), value.end(),
+                     [](char c) { return host_table[static_cast<unsigned char>(c)]; });
 }
 
 void note_connection(Framing& framing, std::string_view value) noexcept {
