@@ -13,7 +13,8 @@
 #   1 MiB file      big.bin through wrk -t1 -c4 with keep-alive: MiB/s (target 1.0x nginx's)
 #   idle            IDLE_CONNS (2000) TLS connections, each after one request, held idle by
 #                   bench/tls_idle.py: growth of the server's Pss (smaps_rollup) per connection
-#                   (target at most nginx's); measured once
+#                   (target at most nginx's) and the seconds the client took to open them;
+#                   measured once
 #   client          `sockit bench` against wrk over HTTPS on the same nginx: requests/s and
 #                   the client's CPU per request, or n/a while bench speaks plain HTTP only
 # The server's CPU is its worker's utime + stime over a run, divided by the operations done:
@@ -39,6 +40,10 @@ stop_limit=5       # seconds a process gets to exit after SIGTERM, before SIGKIL
 
 if [[ ! -x $sockit ]]; then
   echo "tls.sh: $sockit is not built" >&2
+  exit 2
+fi
+if [[ ! $repeats =~ ^[1-9][0-9]{0,2}$ || ! $idle_conns =~ ^[1-9][0-9]{0,5}$ ]]; then
+  echo "tls.sh: REPEATS ($repeats) and IDLE_CONNS ($idle_conns) must be positive counts" >&2
   exit 2
 fi
 script=tls.sh
@@ -118,9 +123,13 @@ stop_server() {
 measured() {
   local name=$1 port=$2 command=$3 pid=${worker[$1]} before after
   shift 3
-  before=$(cpu_seconds "$pid")
+  before=$(cpu_seconds "$pid" 2>/dev/null) || before=''
   "$command" "$name" "$port" "$@"
-  after=$(cpu_seconds "$pid")
+  after=$(cpu_seconds "$pid" 2>/dev/null) || after=''
+  if [[ -z $before || -z $after ]]; then
+    echo "  $name (pid $pid) is gone: no CPU time" >&2
+    result=ERR
+  fi
   [[ $result == ERR ]] && return
   result+=" $(awk -v a="$after" -v b="$before" -v n="${result##* }" \
     'BEGIN { printf "%.1f\n", (a - b) * 1e6 / n }')"
