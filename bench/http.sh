@@ -30,32 +30,11 @@ script=http.sh
 service="http"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
-require_tools nginx wrk ab curl python3 sha256sum
+require_tools nginx wrk ab curl python3 sha256sum /usr/bin/time
 failures=0
 
-# The served directory. nginx's workers run as nobody when the script runs as root, so the
-# tree must be readable by all.
 root=$tmp/root
-mkdir -p "$root"
-chmod 755 "$tmp" "$root"
-cat >"$root/page.html" <<'EOF'
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>sockit bench page</title>
-<link rel="stylesheet" href="/style.css">
-</head>
-<body>
-<h1>A small static page</h1>
-<p>About four hundred bytes of HTML, the size of a typical small document or API answer,
-served from disk by each server in turn. The load client asks for it again and again.</p>
-<p><a href="/big.bin">One mebibyte of random bytes</a></p>
-</body>
-</html>
-EOF
-head -c 1048576 /dev/urandom >"$root/big.bin"
-chmod 644 "$root/page.html" "$root/big.bin"
+write_pages "$root"
 
 # Reads http.server's announcement from descriptor $1: "Serving HTTP on ADDRESS port N ...".
 announce_python() {
@@ -96,89 +75,6 @@ stop_server() {
   fi
 }
 
-# Fetches page.html and big.bin from the server at port $2 with curl and compares their
-# SHA-256 with the files': a benchmark of the wrong bytes is worthless.
-verify_content() {
-  local name=$1 port=$2 file want got
-  for file in page.html big.bin; do
-    want=$(sha256sum <"$root/$file")
-    got=$(curl -sf --max-time 10 "http://127.0.0.1:$port/$file" | sha256sum) || got=failed
-    if [[ $got != "$want" ]]; then
-      echo "http.sh: $name served /$file wrong: sha256 ${got%% *}, file ${want%% *}" >&2
-      exit 1
-    fi
-  done
-}
-
-# A wrk duration ("812.00us", "1.52ms", "2.01s") in milliseconds.
-milliseconds() {
-  awk -v d="$1" 'BEGIN {
-    n = d + 0; unit = d; sub(/^[0-9.]+/, "", unit)
-    if (unit == "us") n /= 1000; else if (unit == "s") n *= 1000; else if (unit == "m") n *= 60000
-    else if (unit != "ms") { print "ERR"; exit }
-    printf "%.3f\n", n }'
-}
-
-# A wrk amount per second ("1.02GB", "512.30MB") in MiB (wrk counts in powers of 1024).
-mebibytes() {
-  awk -v a="$1" 'BEGIN {
-    n = a + 0; unit = a; sub(/^[0-9.]+/, "", unit)
-    if (unit == "B") n /= 1048576; else if (unit == "KB") n /= 1024
-    else if (unit == "GB") n *= 1024; else if (unit == "TB") n *= 1048576
-    else if (unit != "MB") { print "ERR"; exit }
-    printf "%.1f\n", n }'
-}
-
-# Runs "$2..." in the background for at most $1 seconds, output in $tmp/load.out, and
-# waits for it; returns its status.
-bounded() {
-  local limit=$1 pid status=0
-  shift
-  timeout -k 5 "$limit" "$@" >"$tmp/load.out" 2>&1 &
-  pid=$!
-  live+=("$pid")
-  wait "$pid" || status=$?
-  forget "$pid"
-  return "$status"
-}
-
-# One wrk run: name port threads conns path. Sets result to "REQUESTS_PER_S P99_MS MIB_PER_S",
-# or to ERR when wrk failed or saw errors or non-2xx answers.
-run_wrk() {
-  local name=$1 port=$2 threads=$3 conns=$4 path=$5 out=$tmp/load.out status=0 rate p99 transfer
-  bounded $((seconds + 30)) wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency \
-    "http://127.0.0.1:$port$path" || status=$?
-  rate=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-  p99=$(awk '$1 == "99%" { print $2 }' "$out")
-  transfer=$(awk '/^Transfer\/sec:/ { print $2 }' "$out")
-  echo "  $name: ${rate:-?} req/s, p99 ${p99:-?}, ${transfer:-?}/s" >&2
-  if [[ $status != 0 || -z $rate || -z $p99 || -z $transfer ]] ||
-    grep -qE 'Non-2xx|Socket errors' "$out"; then
-    echo "  wrk failed (status $status):" >&2
-    sed 's/^/    /' "$out" >&2
-    result=ERR
-    return
-  fi
-  result="$rate $(milliseconds "$p99") $(mebibytes "$transfer")"
-}
-
-# One ab run without keep-alive: name port conns requests path. Sets result to the requests
-# per second, or to ERR when ab failed or counted a failed or non-2xx request.
-run_ab() {
-  local name=$1 port=$2 conns=$3 requests=$4 path=$5 out=$tmp/load.out status=0 rate
-  bounded 120 ab -q -c "$conns" -n "$requests" "http://127.0.0.1:$port$path" || status=$?
-  rate=$(awk '/^Requests per second:/ { print $4 }' "$out")
-  echo "  $name: ${rate:-?} req/s" >&2
-  if [[ $status != 0 || -z $rate ]] || ! grep -qE '^Failed requests: +0$' "$out" ||
-    grep -q 'Non-2xx' "$out"; then
-    echo "  ab failed (status $status):" >&2
-    sed 's/^/    /' "$out" >&2
-    result=ERR
-    return
-  fi
-  result=$rate
-}
-
 scenarios=()
 ours=()
 theirs=()
@@ -190,29 +86,6 @@ record() {
   theirs+=("$3")
   better+=("$4")
   [[ $2 != ERR && $3 != ERR ]] || failures=$((failures + 1))
-}
-
-# Runs "$4 NAME PORT $5..." (which sets result) repeats times against ours (port $1) and theirs (named $2, port
-# $3), taking turns and changing who goes first each round. Leaves the results, one line per
-# run, in our_runs and their_runs.
-interleave() {
-  local our_port=$1 their_name=$2 their_port=$3 command=$4 round
-  shift 4
-  our_runs='' their_runs=''
-  for ((round = 0; round < repeats; round++)); do
-    if ((round % 2 == 0)); then
-      "$command" sockit "$our_port" "$@"
-      our_runs+=$result$'\n'
-      "$command" "$their_name" "$their_port" "$@"
-      their_runs+=$result$'\n'
-    else
-      "$command" "$their_name" "$their_port" "$@"
-      their_runs+=$result$'\n'
-      "$command" sockit "$our_port" "$@"
-      our_runs+=$result$'\n'
-    fi
-  done
-  our_runs=${our_runs%$'\n'} their_runs=${their_runs%$'\n'}
 }
 
 # Records field $2 of the runs in our_runs and their_runs as scenario $1, $3 being better.
@@ -227,8 +100,8 @@ nginx_scenarios() {
   our_pid=$server_pid our_port=$server_port
   start_nginx "$workers" "$root"
   their_pid=$server_pid their_port=$server_port
-  verify_content sockit "$our_port"
-  verify_content nginx "$their_port"
+  verify_content sockit "$our_port" "$root"
+  verify_content nginx "$their_port" "$root"
 
   local conns=$((50 * workers)) label
   label="${workers}w: page.html keep-alive, wrk -t$workers -c$conns"
@@ -260,8 +133,8 @@ python_scenario() {
   our_pid=$server_pid our_port=$server_port
   start_python
   their_pid=$server_pid their_port=$server_port
-  verify_content sockit "$our_port"
-  verify_content python "$their_port"
+  verify_content sockit "$our_port" "$root"
+  verify_content python "$their_port" "$root"
   echo "$label" >&2
   interleave "$our_port" python "$their_port" run_ab 50 "$python_requests" /page.html
   record_median "$label (req/s) vs python" 1 higher

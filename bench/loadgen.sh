@@ -42,19 +42,6 @@ python3 -c 'print("<!DOCTYPE html>\n<title>sockit bench page</title>\n<p>" + "x"
   >"$root/page.html"
 chmod 644 "$root/page.html"
 
-# Runs "$2..." under /usr/bin/time in the background for at most $1 seconds, output in
-# $tmp/load.out, its user and system seconds in $tmp/cpu; returns its status.
-bounded() {
-  local limit=$1 pid status=0
-  shift
-  timeout -k 5 "$limit" /usr/bin/time -f '%U %S' -o "$tmp/cpu" "$@" >"$tmp/load.out" 2>&1 &
-  pid=$!
-  live+=("$pid")
-  wait "$pid" || status=$?
-  forget "$pid"
-  return "$status"
-}
-
 # Sets result to "REQUESTS_PER_S CPU_US_PER_REQUEST" from the rate and request count given
 # and $tmp/cpu, or to ERR when the run failed ($1 nonzero) or a figure is missing.
 finish() {
@@ -70,7 +57,7 @@ finish() {
 }
 
 # sockit bench ARGS...: its JSON report; errors make the run fail.
-run_sockit() {
+drive_sockit() {
   local status=0 rate count
   bounded 300 "$sockit" bench --json "$@" "$url" || status=$?
   read -r rate count < <(python3 -c 'import json, sys
@@ -81,7 +68,7 @@ print(r["requests_per_second"] if ok else "", r["requests"])' "$tmp/load.out" 2>
 }
 
 # wrk ARGS...: failed on socket errors or non-2xx answers.
-run_wrk() {
+drive_wrk() {
   local status=0 rate count
   bounded 300 wrk "$@" "$url" || status=$?
   rate=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/load.out")
@@ -91,7 +78,7 @@ run_wrk() {
 }
 
 # ab ARGS...: failed unless every request succeeded.
-run_ab() {
+drive_ab() {
   local status=0 rate count
   bounded 300 ab -q "$@" "$url" || status=$?
   rate=$(awk '/^Requests per second:/ { print $4 }' "$tmp/load.out")
@@ -127,14 +114,14 @@ compare() {
   echo "$label" >&2
   for ((round = 0; round < repeats; round++)); do
     if ((round % 2 == 0)); then
-      run_sockit "${our_args[@]}"
+      drive_sockit "${our_args[@]}"
       our_runs+=$result$'\n'
-      "run_$other" "${their_args[@]}"
+      "drive_$other" "${their_args[@]}"
       their_runs+=$result$'\n'
     else
-      "run_$other" "${their_args[@]}"
+      "drive_$other" "${their_args[@]}"
       their_runs+=$result$'\n'
-      run_sockit "${our_args[@]}"
+      drive_sockit "${our_args[@]}"
       our_runs+=$result$'\n'
     fi
   done

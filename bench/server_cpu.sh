@@ -42,11 +42,6 @@ mkdir -p "$root"
 python3 -c 'print("<!DOCTYPE html>\n<title>sockit bench page</title>\n<p>" + "x" * 340 + "</p>")' \
   >"$root/page.html"
 
-# The CPU seconds process $1 has used so far (utime + stime).
-cpu_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
-}
-
 # One measured run: build service ops client... (the client's arguments take PORT for the
 # server's port). Prints the server's CPU microseconds per operation, or ERR.
 measure() {
