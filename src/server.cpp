@@ -320,6 +320,9 @@ Task<> Service::run_tls_connection(Stream stream, Endpoint peer, const TlsContex
   Connection connection(*this, stream, peer);
   if (co_await start_tls(connection, session)) {
     connection.tls_ = &session;
+    // The handshake has written more than once (TLS 1.3 sends its tickets after it): Nagle
+    // would hold the first reply until the client acknowledges them.
+    connection.send_as_written();
     co_await serve(connection);
     // close_notify, so that the peer can tell the end from a truncation.
     if (stream.is_open()) static_cast<void>(co_await with_timeout(kLinger, session.shutdown()));

@@ -125,7 +125,9 @@ KeyPtr load_key(const std::string& path, const std::string& password) {
 }
 
 // Idle sessions keep no record buffers; a write that would block reports what it got out
-// (for progress) and may be retried from another address with the same bytes.
+// (for progress) and may be retried from another address with the same bytes. (Read-ahead,
+// set beside it, lets a session take what the socket has in one recv rather than a record's
+// header and body in two.)
 constexpr long kModes = SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 
@@ -325,6 +327,7 @@ TlsContext::TlsContext(const TlsClientOptions& options)
   SSL_CTX* context = context_.get();
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
   SSL_CTX_set_mode(context, kModes);
+  SSL_CTX_set_read_ahead(context, 1);
   if (!options.verify) {
     SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr);
   } else if (options.cafile.empty()) {
@@ -357,13 +360,17 @@ TlsContext::TlsContext(const TlsServerOptions& options)
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
   SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   SSL_CTX_set_mode(context, kModes);
+  SSL_CTX_set_read_ahead(context, 1);
   if (SSL_CTX_set_cipher_list(context, kTls12Ciphers) != 1) {
     throw_tls(take_error(), "set the TLS 1.2 ciphers");
   }
-  // Resumption: tickets (OpenSSL's default, with keys of this context) and the session cache,
-  // whose context id also lets a client that presented a certificate resume.
+  // Resumption by tickets only (OpenSSL's default, with keys of this context): they are
+  // stateless, while the session cache would keep every session of every connection (some
+  // KiB each) until it expires. The context id lets a client that presented a certificate
+  // resume.
   static constexpr unsigned char kSessionContext[] = "sockit";
   SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
   if (options.certfile.empty()) {
     present_self_signed(options.self_signed_names);
   } else {
