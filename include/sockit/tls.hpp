@@ -184,8 +184,10 @@ class TlsEngine {
   static std::error_code unexpected_eof() noexcept;
 
   bool handshake_done() const noexcept;
-  // Plaintext already decrypted and waiting: read() returns it without touching the socket.
-  std::size_t pending() const noexcept;
+  // Whether the session holds input (a decrypted record, or ciphertext read ahead) that read()
+  // uses before it asks the socket: a driver that waits for the socket's readability after a
+  // read that did not say want_read must first read while this is true.
+  bool buffered() const noexcept;
   int fileno() const noexcept { return fd_; }
 
   std::string version() const;                 // "TLSv1.3"
