@@ -303,6 +303,24 @@ def parse_head(head):
     return status, headers
 
 
+def parse_responses(data, head_only=False):
+    """The HTTP responses in data as (status, headers dict with lower-case names, body)."""
+    responses = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status, headers = parse_head(head)
+        length = 0 if head_only else int(headers.get("content-length", "0"))
+        responses.append((status, headers, rest[:length]))
+        data = rest[length:]
+    return responses
+
+
+def curl(*args, timeout=DEFAULT_TIMEOUT):
+    """Runs `curl -sS ARGS...` to completion and returns the CompletedProcess (bytes)."""
+    return subprocess.run(["curl", "-sS", *map(str, args)], capture_output=True,
+                          timeout=timeout)
+
+
 def split_host_port(text):
     """("::1", 7) from "[::1]:7", ("127.0.0.1", 7) from "127.0.0.1:7"."""
     host, port = text.rsplit(":", 1)
@@ -312,15 +330,17 @@ def split_host_port(text):
 class Serve:
     """`sockit serve ARGS...` in the background, as a context manager that yields itself.
 
-    Entering waits for the `ready` line; .listeners maps (service, "tcp" or "udp") to the
-    (host, port) of its first listening address. stop() signals the server and waits for it;
-    after it exits, .returncode, .stdout and .stderr (str) hold its exit and the rest of its
-    output, and .counters maps each service to its counters ({"connections": N, ...}).
-    Leaving stops it with SIGTERM when the block succeeded (failing unless it exits 0) and
-    kills it in any case.
+    Entering waits for the `ready` line; .listeners maps (service, "tcp", "udp" or "tls") to
+    the (host, port) of its first listening address, .banner holds the lines before `ready`,
+    and .certificate is (file, SHA-256 fingerprint) from the banner's `tls` line, or None.
+    stop() signals the server and waits for it; after it exits, .returncode, .stdout and
+    .stderr (str) hold its exit and the rest of its output, and .counters maps each service
+    to its counters ({"connections": N, ...}). Leaving stops it with SIGTERM when the block
+    succeeded (failing unless it exits 0) and kills it in any case.
     """
 
-    LISTENING = re.compile(r"listening\s+(\S+)\s+(tcp|udp)\s+(\S+)")
+    LISTENING = re.compile(r"listening\s+(\S+)\s+(tcp|udp|tls)\s+(\S+)")
+    CERTIFICATE = re.compile(r"tls\s+.* \((.+)\), SHA-256 ([0-9A-F:]+)")
     COUNTERS = re.compile(r"(\S+)\s+connections (\d+)  rejected (\d+)  datagrams (\d+)"
                           r"  bytes in (\d+)  bytes out (\d+)")
     COUNTER_NAMES = ("connections", "rejected", "datagrams", "bytes_in", "bytes_out")
@@ -328,6 +348,8 @@ class Serve:
     def __init__(self, *args):
         self.argv = [SOCKIT, "serve", *args]
         self.listeners = {}
+        self.banner = []
+        self.certificate = None
         self.returncode = self.stdout = self.stderr = None
         self.counters = {}
         self._exit = contextlib.ExitStack()
@@ -346,6 +368,10 @@ class Serve:
 
     def _read_listeners(self):
         while not (line := read_line(self.proc.stdout).decode()).startswith("ready"):
+            self.banner.append(line.rstrip("\n"))
+            if certificate := self.CERTIFICATE.fullmatch(self.banner[-1]):
+                self.certificate = certificate.groups()
+                continue
             match = self.LISTENING.match(line)
             if not match:
                 # An early exit says why on stderr: show it, or a failure cannot be told apart.
