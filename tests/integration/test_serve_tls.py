@@ -105,6 +105,19 @@ def closed_after(sock, timeout):
     return time.monotonic() - started, bytes(received)
 
 
+def recv_reply(sock):
+    """One HTTP response with a Content-Length from sock, read without taking anything after
+    it: (status, headers, body)."""
+    data = b""
+    while True:
+        head, found, body = data.partition(b"\r\n\r\n")
+        if found and len(body) >= int(parse_head(head)[1]["content-length"]):
+            return parse_responses(data)[0]
+        if not (chunk := sock.recv(65536)):
+            raise AssertionError(f"the stream ended after {data[:300]!r}")
+        data += chunk
+
+
 def stays_open(sock, seconds):
     """Whether sock is still open, with nothing to read, after waiting seconds for data."""
     sock.settimeout(seconds)
@@ -160,10 +173,12 @@ class TlsTestCase(LeakCheckedTestCase):
         return curl("--cacert", self.certs["ca.pem"], *args)
 
     def tls_connection(self, server, service="http"):
-        """A TLS client socket connected to service's TLS port, verifying the test's CA."""
+        """A TLS client socket connected to service's TLS port, verifying the test's CA. Its
+        reads end with b"" only after the server's close_notify: an end of the stream without
+        one (a truncation) raises ssl.SSLEOFError."""
         context = ssl.create_default_context(cafile=self.certs["ca.pem"])
         sock = socket.create_connection(server.address(service, "tls"), timeout=DEFAULT_TIMEOUT)
-        return context.wrap_socket(sock, server_hostname="127.0.0.1")
+        return context.wrap_socket(sock, server_hostname="127.0.0.1", suppress_ragged_eofs=False)
 
     def assertServesHttps(self, server):
         """A TLS client still gets the right bytes."""
@@ -229,6 +244,17 @@ class HttpsTest(TlsTestCase):
         self.assertEqual([(status, body) for status, _, body in responses],
                          [(200, self.files["index.html"]), (200, self.files["style.css"])])
         self.assertEqual(responses[1][1]["connection"], "close")
+
+    def test_sigterm_lets_a_download_finish_and_ends_idle_sessions_with_close_notify(self):
+        with self.tls_connection(self.server) as idle, self.tls_connection(self.server) as busy:
+            idle.sendall(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(recv_reply(idle)[2], self.files["style.css"])
+            busy.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = busy.recv(1)
+            self.server.send_signal()
+            self.assertEqual(recv_all(idle), b"")
+            self.assertEqual(parse_responses(first + recv_all(busy))[0][2], self.files["big.bin"])
+        self.assertEqual(self.server.wait(), 0, self.server.stderr)
 
     def test_plain_http_to_the_https_port_gets_400_and_is_closed(self):
         with socket.create_connection(self.server.address("http", "tls"),
