@@ -1,7 +1,8 @@
 """`sockit serve` over TLS on loopback: HTTPS against curl, Python's ssl module and headless
 Chromium, the TLS chat against openssl s_client, next to plain TCP members; plaintext on a
 TLS port, stalled handshakes, the handshake cap, mutual TLS, certificate errors and the
-banner's fingerprint. The test makes its own CA and certificates with the openssl CLI."""
+banner's fingerprint. The certificates are made with the openssl CLI: sockit_test's CA,
+server and client, and make_strangers' files beside them."""
 import base64
 import contextlib
 import hashlib
@@ -20,11 +21,12 @@ from chat_client import ChatClient
 from chat_page import open_chat_page, type_line, wait_for_line
 from chromium import Chromium
 from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, background, curl,
-                         parse_head, parse_responses, read_line, recv_all, run)
+                         make_certificates, openssl, parse_head, parse_responses, read_line,
+                         recv_all, run)
 
 KIB = 1024
 MIB = 1024 * KIB
-PASSWORD = "correct horse"
+PASSWORD = "s3cret"  # make_certificates' password, given to one more key here
 WELCOME = re.compile(r"\*\*\* Welcome to sockit chat, (guest\d+)\. You are in #lobby\. "
                      r"/help lists the commands\.")
 PLAIN_TO_HTTPS = b"This port speaks HTTPS: send the request with https:// instead\r\n"
@@ -35,37 +37,16 @@ PLAIN_TO_TLS_CHAT = b"This port speaks TLS: connect with sockit tcp --ssl or ope
 CLOSE_MARGIN = 5
 
 
-def openssl(*args, cwd):
-    """Runs the openssl CLI in cwd; its output, or AssertionError with what it said."""
-    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True,
-                            timeout=DEFAULT_TIMEOUT)
-    if result.returncode != 0:
-        raise AssertionError(f"openssl {' '.join(args)}: {result.stderr.decode()}")
-    return result.stdout.decode()
-
-
-def issue(directory, name, subject, *extensions, by_ca=True):
-    """name.key (P-256) and name.pem, signed by ca.pem (or self-signed), with extensions."""
-    signer = ("-CA", "ca.pem", "-CAkey", "ca.key") if by_ca else ()
-    openssl("req", "-x509", *signer, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.pem", "-subj", subject, "-days",
-            "2", *(arg for extension in extensions for arg in ("-addext", extension)),
-            cwd=directory)
-
-
-def make_certificates(directory):
-    """A CA; a server certificate it signed for 127.0.0.1 and localhost, and that key
-    encrypted with PASSWORD; a client certificate it signed; a client certificate of no CA
-    the server knows; and a key of no certificate. Returns the path of each file by name."""
-    leaf = "basicConstraints=CA:FALSE"
-    issue(directory, "ca", "/CN=sockit test CA", by_ca=False)
-    issue(directory, "server", "/CN=127.0.0.1", leaf, "extendedKeyUsage=serverAuth",
-          "subjectAltName=IP:127.0.0.1,DNS:localhost")
-    issue(directory, "client", "/CN=sockit test client", leaf, "extendedKeyUsage=clientAuth")
-    issue(directory, "stranger", "/CN=sockit stranger", leaf, "extendedKeyUsage=clientAuth",
-          by_ca=False)
+def make_strangers(directory):
+    """Next to make_certificates' files: the server's key encrypted with PASSWORD, a client
+    certificate of no CA the server knows, a key of no certificate, and a file that is no
+    PEM. Returns the path of each file in directory by name."""
     openssl("pkey", "-in", "server.key", "-aes256", "-passout", f"pass:{PASSWORD}", "-out",
             "server-encrypted.key", cwd=directory)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "stranger.key", "-out", "stranger.pem", "-subj", "/CN=sockit stranger",
+            "-days", "2", "-addext", "basicConstraints=CA:FALSE", "-addext",
+            "extendedKeyUsage=clientAuth", cwd=directory)
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
             "other.key", cwd=directory)
     with open(os.path.join(directory, "not-a-certificate.pem"), "w") as f:
@@ -147,7 +128,8 @@ def setUpModule():
     base = tempfile.mkdtemp(prefix="sockit-tls-")
     unittest.addModuleCleanup(shutil.rmtree, base)
     TlsTestCase.base = base
-    TlsTestCase.certs = make_certificates(base)
+    make_certificates(base)
+    TlsTestCase.certs = make_strangers(base)
     TlsTestCase.root, TlsTestCase.files = make_site(base)
 
 

@@ -87,27 +87,38 @@ def stop(proc):
         proc.wait()
 
 
+def openssl(*args, cwd):
+    """Runs the openssl CLI in cwd and returns its output (text); AssertionError with what it
+    said when it fails."""
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True,
+                            timeout=DEFAULT_TIMEOUT)
+    if result.returncode != 0:
+        raise AssertionError(f"openssl {' '.join(args)}: {result.stderr.decode()}")
+    return result.stdout.decode()
+
+
 def make_certificates(directory):
     """A CA, and signed by it a server certificate for localhost and 127.0.0.1 and a client
     certificate (its key also encrypted with the password s3cret)."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True,
-                       timeout=DEFAULT_TIMEOUT)
     key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=sockit test CA")
-    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+            "-subj", "/CN=sockit test CA", cwd=directory)
+    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+            cwd=directory)
     with open(os.path.join(directory, "ext.cnf"), "w") as f:
         f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
     openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client")
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+            cwd=directory)
+    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client",
+            cwd=directory)
     with open(os.path.join(directory, "client.cnf"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
     openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
+            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf",
+            cwd=directory)
     openssl("pkey", "-in", "client.key", "-aes256", "-passout", "pass:s3cret", "-out",
-            "client-encrypted.key")
+            "client-encrypted.key", cwd=directory)
 
 
 def has_ipv6_loopback():
