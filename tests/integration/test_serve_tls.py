@@ -21,8 +21,8 @@ from chat_client import ChatClient
 from chat_page import open_chat_page, type_line, wait_for_line
 from chromium import Chromium
 from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, background, curl,
-                         make_certificates, openssl, parse_head, parse_responses, read_line,
-                         recv_all, run)
+                         fingerprint_of, make_certificates, openssl, parse_head,
+                         parse_responses, read_line, recv_all, run)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -55,10 +55,9 @@ def make_strangers(directory):
 
 
 def fingerprint(certificate):
-    """The SHA-256 fingerprint of a PEM certificate as openssl prints it (AB:CD:...)."""
-    out = openssl("x509", "-in", certificate, "-noout", "-fingerprint", "-sha256",
-                  cwd=os.path.dirname(certificate))
-    return out.strip().partition("=")[2]
+    """The SHA-256 fingerprint of a PEM certificate file, as openssl prints it (AB:CD:...)."""
+    with open(certificate, "rb") as f:
+        return fingerprint_of(f.read())
 
 
 def client_hello():

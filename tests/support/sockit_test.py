@@ -97,6 +97,14 @@ def openssl(*args, cwd):
     return result.stdout.decode()
 
 
+def fingerprint_of(pem_text):
+    """The SHA-256 fingerprint ("AB:CD:...") of the first certificate in pem_text (bytes)."""
+    result = subprocess.run(["openssl", "x509", "-fingerprint", "-sha256", "-noout"],
+                            input=pem_text, capture_output=True, timeout=DEFAULT_TIMEOUT,
+                            check=True)
+    return result.stdout.decode().strip().partition("=")[2].upper()
+
+
 def make_certificates(directory):
     """A CA, and signed by it a server certificate for localhost and 127.0.0.1 and a client
     certificate (its key also encrypted with the password s3cret)."""
