@@ -3,7 +3,6 @@ that joins the chat's rooms. A raw WebSocket client checks the opening handshake
 both ways with a TCP member, fragments with control frames between them, and every frame the
 RFC says to refuse (unmasked, RSV bits, too big, not UTF-8, bad close frames); headless
 Chromium runs the page next to a TCP member, as a browser user and an nc user would."""
-import json
 import os
 import re
 import socket
@@ -12,6 +11,7 @@ import time
 import unittest
 
 from chat_client import ChatClient
+from chat_page import LINES, LOG, open_chat_page, type_line, wait_for_line
 from chromium import Chromium
 from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, parse_head, recv_all
 from websocket_client import (BINARY, CLOSE, CONTINUATION, GOING_AWAY, INVALID_DATA, NORMAL, PING,
@@ -347,10 +347,6 @@ class RefusedFramesTest(ChatWebTestCase):
         self.refused(UNSUPPORTED_DATA, masked(BINARY, b"\x00\x01"))
 
 
-LOG = "document.getElementById('log')"
-LINES = f"[...{LOG}.children].map(line => line.textContent)"
-
-
 class BrowserTest(ChatWebTestCase):
     """The page in headless Chromium, next to a TCP member of the same room."""
 
@@ -358,21 +354,7 @@ class BrowserTest(ChatWebTestCase):
         super().setUp()
         self.browser = self.enterContext(Chromium())
         host, port = self.server.address("http")
-        self.browser.navigate(f"http://{host}:{port}/chat")
-        self.page_nick = WELCOME.fullmatch(self.wait_for_line(WELCOME.pattern))[1]
-        self.browser.wait_for(
-            "document.getElementById('status').dataset.state === 'connected'")
-
-    def wait_for_line(self, pattern):
-        """The text of the first line of #log that matches the regular expression pattern."""
-        regex = f"new RegExp({json.dumps(pattern)})"
-        return self.browser.wait_for(f"{LINES}.find(text => {regex}.test(text))")
-
-    def type_line(self, text):
-        """Types text into #input and presses Enter, as a user does."""
-        self.browser.evaluate(
-            f"(input => {{ input.value = {json.dumps(text)}; input.dispatchEvent(new KeyboardEvent("
-            "'keydown', {key: 'Enter', bubbles: true})); })(document.getElementById('input'))")
+        self.page_nick = open_chat_page(self.browser, f"http://{host}:{port}/chat", WELCOME)[1]
 
     def assertNoProblems(self):
         """No script errors and no Content-Security-Policy violations (the favicon the
@@ -382,18 +364,18 @@ class BrowserTest(ChatWebTestCase):
 
     def test_a_browser_user_and_a_tcp_user_see_each_other(self):
         tcp, tcp_nick = self.tcp_member()
-        self.wait_for_line(re.escape(f"*** {tcp_nick} joined #lobby"))
-        self.type_line("/nick webby")
-        self.type_line("hello from the browser")
+        wait_for_line(self.browser, re.escape(f"*** {tcp_nick} joined #lobby"))
+        type_line(self.browser, "/nick webby")
+        type_line(self.browser, "hello from the browser")
         heard(tcp, "<webby> hello from the browser")
         self.assertEqual(self.browser.evaluate("document.getElementById('nick').textContent"),
                          "webby")
         # The sender's own line, shown by the page since the server does not echo it.
-        self.wait_for_line(re.escape("<webby> hello from the browser"))
+        wait_for_line(self.browser, re.escape("<webby> hello from the browser"))
         self.assertEqual(self.browser.evaluate("document.getElementById('input').value"), "")
 
         tcp.send("hello from nc", "\x1b[31mred")
-        self.wait_for_line(re.escape(f"<{tcp_nick}> ^[[31mred"))
+        wait_for_line(self.browser, re.escape(f"<{tcp_nick}> ^[[31mred"))
         lines = self.browser.evaluate(LINES)
         self.assertIn(f"<{tcp_nick}> hello from nc", lines)
         self.assertFalse(any("\x1b" in line for line in lines))
@@ -401,10 +383,10 @@ class BrowserTest(ChatWebTestCase):
 
     def test_lines_are_styled_by_kind_and_inserted_as_text(self):
         tcp, tcp_nick = self.tcp_member()
-        self.wait_for_line(re.escape(f"*** {tcp_nick} joined #lobby"))
+        wait_for_line(self.browser, re.escape(f"*** {tcp_nick} joined #lobby"))
         tcp.send("/me waves", f"/msg {self.page_nick} psst",
                  "<b id=injected>bold</b><img src=x onerror=alert(1)>")
-        self.wait_for_line(re.escape(f"<{tcp_nick}> <b id=injected>"))
+        wait_for_line(self.browser, re.escape(f"<{tcp_nick}> <b id=injected>"))
         kinds = self.browser.evaluate(
             f"Object.fromEntries([...{LOG}.children].map(line => [line.textContent,"
             " line.className.split(' ')]))")

@@ -16,7 +16,8 @@ import tempfile
 import time
 import unittest
 
-from sockit_test import DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, has_ipv6_loopback, parse_head
+from sockit_test import (DEFAULT_TIMEOUT, LeakCheckedTestCase, Serve, curl, has_ipv6_loopback,
+                         parse_responses)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -51,11 +52,6 @@ def make_site(base):
     return root, files
 
 
-def curl(*args, timeout=DEFAULT_TIMEOUT):
-    return subprocess.run(["curl", "-sS", *map(str, args)], capture_output=True,
-                          timeout=timeout)
-
-
 def raw_exchange(address, request, timeout=DEFAULT_TIMEOUT):
     """Sends request bytes and returns everything the server sends until it closes."""
     with socket.create_connection(address, timeout=timeout) as sock:
@@ -65,18 +61,6 @@ def raw_exchange(address, request, timeout=DEFAULT_TIMEOUT):
         while chunk := sock.recv(65536):
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-def parse_responses(data, head_only=False):
-    """The responses in data as (status, headers dict with lower-case names, body)."""
-    responses = []
-    while data:
-        head, _, rest = data.partition(b"\r\n\r\n")
-        status, headers = parse_head(head)
-        length = 0 if head_only else int(headers.get("content-length", "0"))
-        responses.append((status, headers, rest[:length]))
-        data = rest[length:]
-    return responses
 
 
 class HttpServeTest(LeakCheckedTestCase):

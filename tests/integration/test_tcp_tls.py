@@ -8,8 +8,8 @@ import tempfile
 import unittest
 
 from sockit_test import (DEFAULT_TIMEOUT, SOCKIT, LeakCheckedTestCase, ThreadedServer,
-                         background, free_port, listening_on, port_of, read_exactly, read_line,
-                         recv_all, run)
+                         background, fingerprint_of, free_port, listening_on, port_of,
+                         read_exactly, read_line, recv_all, run)
 
 OPENSSL = "openssl"
 
@@ -53,14 +53,6 @@ def s_client(port, *args, **kwargs):
     """openssl s_client to 127.0.0.1:port with pipes (kwargs may override them); args add to
     its command line. Use as a context manager (the process is killed on leaving)."""
     return background([OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", *args], **kwargs)
-
-
-def fingerprint_of(pem_text):
-    """The SHA-256 fingerprint ("AB:CD:...") of the first certificate in pem_text."""
-    result = subprocess.run([OPENSSL, "x509", "-fingerprint", "-sha256", "-noout"],
-                            input=pem_text, capture_output=True, timeout=DEFAULT_TIMEOUT,
-                            check=True)
-    return result.stdout.decode().strip().partition("=")[2].upper()
 
 
 class TlsTestCase(LeakCheckedTestCase):

@@ -41,17 +41,19 @@ class JavaScriptError(Exception):
 
 
 class Chromium:
-    """A headless Chromium and a DevTools session on its one page. Use as a context manager.
+    """A headless Chromium and a DevTools session on its one page. Use as a context manager;
+    flags are added to Chromium's command line.
 
     .events holds the protocol events received so far ((method, params)), among them console
     messages (Runtime.consoleAPICalled), uncaught exceptions (Runtime.exceptionThrown) and the
     browser's own log, which reports Content-Security-Policy violations (Log.entryAdded).
     """
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT):
+    def __init__(self, timeout=DEFAULT_TIMEOUT, flags=()):
         if CHROMIUM is None:
             raise unittest.SkipTest("chromium is not installed")
         self.timeout = timeout
+        self.flags = tuple(flags)
         self.events = []
         self._next_id = 0
         self._profile = self._proc = self._page = None
@@ -61,7 +63,8 @@ class Chromium:
         try:
             with open(self.log_path, "wb") as log:
                 self._proc = subprocess.Popen(
-                    [CHROMIUM, *FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
+                    [CHROMIUM, *FLAGS, *self.flags, f"--user-data-dir={self._profile}",
+                     "about:blank"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
             port = self._devtools_port()
             self._page = WebSocket.connect(("127.0.0.1", port), self._page_path(port),

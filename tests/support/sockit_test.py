@@ -87,27 +87,46 @@ def stop(proc):
         proc.wait()
 
 
+def openssl(*args, cwd):
+    """Runs the openssl CLI in cwd and returns its output (text); AssertionError with what it
+    said when it fails."""
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True,
+                            timeout=DEFAULT_TIMEOUT)
+    if result.returncode != 0:
+        raise AssertionError(f"openssl {' '.join(args)}: {result.stderr.decode()}")
+    return result.stdout.decode()
+
+
+def fingerprint_of(pem_text):
+    """The SHA-256 fingerprint ("AB:CD:...") of the first certificate in pem_text (bytes)."""
+    result = subprocess.run(["openssl", "x509", "-fingerprint", "-sha256", "-noout"],
+                            input=pem_text, capture_output=True, timeout=DEFAULT_TIMEOUT,
+                            check=True)
+    return result.stdout.decode().strip().partition("=")[2].upper()
+
+
 def make_certificates(directory):
     """A CA, and signed by it a server certificate for localhost and 127.0.0.1 and a client
     certificate (its key also encrypted with the password s3cret)."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True,
-                       timeout=DEFAULT_TIMEOUT)
     key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=sockit test CA")
-    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+            "-subj", "/CN=sockit test CA", cwd=directory)
+    openssl("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+            cwd=directory)
     with open(os.path.join(directory, "ext.cnf"), "w") as f:
         f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
     openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client")
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+            cwd=directory)
+    openssl("req", *key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client",
+            cwd=directory)
     with open(os.path.join(directory, "client.cnf"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
     openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
+            "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf",
+            cwd=directory)
     openssl("pkey", "-in", "client.key", "-aes256", "-passout", "pass:s3cret", "-out",
-            "client-encrypted.key")
+            "client-encrypted.key", cwd=directory)
 
 
 def has_ipv6_loopback():
@@ -303,6 +322,24 @@ def parse_head(head):
     return status, headers
 
 
+def parse_responses(data, head_only=False):
+    """The HTTP responses in data as (status, headers dict with lower-case names, body)."""
+    responses = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status, headers = parse_head(head)
+        length = 0 if head_only else int(headers.get("content-length", "0"))
+        responses.append((status, headers, rest[:length]))
+        data = rest[length:]
+    return responses
+
+
+def curl(*args, timeout=DEFAULT_TIMEOUT):
+    """Runs `curl -sS ARGS...` to completion and returns the CompletedProcess (bytes)."""
+    return subprocess.run(["curl", "-sS", *map(str, args)], capture_output=True,
+                          timeout=timeout)
+
+
 def split_host_port(text):
     """("::1", 7) from "[::1]:7", ("127.0.0.1", 7) from "127.0.0.1:7"."""
     host, port = text.rsplit(":", 1)
@@ -312,15 +349,17 @@ def split_host_port(text):
 class Serve:
     """`sockit serve ARGS...` in the background, as a context manager that yields itself.
 
-    Entering waits for the `ready` line; .listeners maps (service, "tcp" or "udp") to the
-    (host, port) of its first listening address. stop() signals the server and waits for it;
-    after it exits, .returncode, .stdout and .stderr (str) hold its exit and the rest of its
-    output, and .counters maps each service to its counters ({"connections": N, ...}).
-    Leaving stops it with SIGTERM when the block succeeded (failing unless it exits 0) and
-    kills it in any case.
+    Entering waits for the `ready` line; .listeners maps (service, "tcp", "udp" or "tls") to
+    the (host, port) of its first listening address, .banner holds the lines before `ready`,
+    and .certificate is (file, SHA-256 fingerprint) from the banner's `tls` line, or None.
+    stop() signals the server and waits for it; after it exits, .returncode, .stdout and
+    .stderr (str) hold its exit and the rest of its output, and .counters maps each service
+    to its counters ({"connections": N, ...}). Leaving stops it with SIGTERM when the block
+    succeeded (failing unless it exits 0) and kills it in any case.
     """
 
-    LISTENING = re.compile(r"listening\s+(\S+)\s+(tcp|udp)\s+(\S+)")
+    LISTENING = re.compile(r"listening\s+(\S+)\s+(tcp|udp|tls)\s+(\S+)")
+    CERTIFICATE = re.compile(r"tls\s+.* \((.+)\), SHA-256 ([0-9A-F:]+)")
     COUNTERS = re.compile(r"(\S+)\s+connections (\d+)  rejected (\d+)  datagrams (\d+)"
                           r"  bytes in (\d+)  bytes out (\d+)")
     COUNTER_NAMES = ("connections", "rejected", "datagrams", "bytes_in", "bytes_out")
@@ -328,6 +367,8 @@ class Serve:
     def __init__(self, *args):
         self.argv = [SOCKIT, "serve", *args]
         self.listeners = {}
+        self.banner = []
+        self.certificate = None
         self.returncode = self.stdout = self.stderr = None
         self.counters = {}
         self._exit = contextlib.ExitStack()
@@ -346,6 +387,10 @@ class Serve:
 
     def _read_listeners(self):
         while not (line := read_line(self.proc.stdout).decode()).startswith("ready"):
+            self.banner.append(line.rstrip("\n"))
+            if certificate := self.CERTIFICATE.fullmatch(self.banner[-1]):
+                self.certificate = certificate.groups()
+                continue
             match = self.LISTENING.match(line)
             if not match:
                 # An early exit says why on stderr: show it, or a failure cannot be told apart.
