@@ -204,6 +204,7 @@ void Service::stop_listening() noexcept {
 
 void Service::drain() {
   stop_listening();
+  handshakes_.cancel();
   for (Connection* c = connections_; c; c = c->next_) {
     // Ending the wait, not closing: the handler returns and the close stays graceful, so a
     // request that arrived unread cannot turn it into a reset.
@@ -324,55 +325,66 @@ Task<> Service::run_tls_connection(Stream stream, Endpoint peer, const TlsContex
     // would hold the first reply until the client acknowledges them.
     connection.send_as_written();
     co_await serve(connection);
-    // close_notify, so that the peer can tell the end from a truncation.
-    if (stream.is_open()) static_cast<void>(co_await with_timeout(kLinger, session.shutdown()));
+    // close_notify, so that the peer can tell the end from a truncation. One try, no wait: the
+    // alert is small, and a peer that has left a full buffer unread gets none.
+    if (stream.is_open()) static_cast<void>(session.engine().shutdown());
   }
   if (connection.linger_) co_await close_gracefully(connection.stream());
 }
 
 Task<bool> Service::start_tls(Connection& connection, AsyncTlsStream& session) {
   const std::string peer = connection.peer().to_string();
-  if (limits_.max_handshakes != 0 && handshakes_ >= limits_.max_handshakes) {
+  if (limits_.max_handshakes != 0 && handshakes_in_progress_ >= limits_.max_handshakes) {
     ++stats_.rejected;
     if (limits_.verbose) log(name_ + " tls " + peer + " refused: too many handshakes at once");
     co_return false;
   }
-  ++handshakes_;
+  ++handshakes_in_progress_;
   const auto limit = limits_.handshake_timeout;
   const auto deadline = limit.count() > 0 ? deadline_after(limit) : SteadyClock::time_point::max();
   const auto fail = [&](const std::string& why) {
-    --handshakes_;
+    --handshakes_in_progress_;
     ++stats_.tls_failures;
     if (limits_.verbose) log(name_ + " tls " + peer + ": " + why);
     return false;
   };
-  if (!co_await speaks_tls(connection.stream(), deadline)) {
-    if (!plaintext_refusal().empty() && connection.stream().is_open()) {
-      static_cast<void>(connection.try_send(plaintext_refusal()));
-    }
-    co_return fail("not a TLS handshake");
+  switch (co_await first_bytes(connection.stream(), deadline)) {
+    case FirstBytes::tls:
+      break;
+    case FirstBytes::plaintext:
+      if (!plaintext_refusal().empty()) static_cast<void>(connection.try_send(plaintext_refusal()));
+      co_return fail("not a TLS handshake");
+    case FirstBytes::none:
+      co_return fail("no handshake");
   }
   const auto left = deadline - SteadyClock::now();
-  auto shaken = left <= SteadyClock::duration::zero()
-                    ? Result<void>(std::make_error_code(std::errc::timed_out))
-                    : co_await with_timeout(left, session.handshake());
+  auto shaken =
+      left <= SteadyClock::duration::zero()
+          ? Result<void>(std::make_error_code(std::errc::timed_out))
+          : co_await with_cancel(handshakes_.token(), with_timeout(left, session.handshake()));
   if (!shaken) co_return fail("handshake failed: " + shaken.error().message());
-  --handshakes_;
+  --handshakes_in_progress_;
   co_return true;
 }
 
-Task<bool> Service::speaks_tls(Stream& stream, SteadyClock::time_point deadline) {
+Task<Service::FirstBytes> Service::first_bytes(Stream& stream, SteadyClock::time_point deadline) {
   // A TLS connection starts with a handshake record (type 22); anything else is someone
   // speaking plaintext (HTTP, a line protocol) to the wrong port.
   constexpr char kHandshakeRecord = 0x16;
   char first = 0;
   for (;;) {
     auto peeked = stream.socket().try_recv_into(std::span<char>(&first, 1), MSG_PEEK);
-    if (peeked) co_return *peeked == 1 && first == kHandshakeRecord;
-    if (!would_block(peeked.error())) co_return false;
+    if (peeked) {
+      if (*peeked == 0) co_return FirstBytes::none;
+      co_return first == kHandshakeRecord ? FirstBytes::tls : FirstBytes::plaintext;
+    }
+    if (!would_block(peeked.error())) co_return FirstBytes::none;
     const auto left = deadline - SteadyClock::now();
-    if (left <= SteadyClock::duration::zero()) co_return false;
-    if (!co_await with_timeout(left, stream.wait_readable())) co_return false;
+    if (left <= SteadyClock::duration::zero()) co_return FirstBytes::none;
+    // A drain ends the wait at once, as it ends an idle connection's.
+    if (!co_await with_cancel(handshakes_.token(), with_timeout(left, stream.wait_readable()))) {
+      co_return FirstBytes::none;
+    }
   }
 }
 

@@ -40,9 +40,10 @@ class VerifyCategory final : public std::error_category {
   }
 };
 
-// The error OpenSSL queued last (a system error keeps its errno), and an empty queue.
+// The error OpenSSL queued first, where the failure began ("no start line", not the "PEM lib"
+// that its callers add); a system error keeps its errno. Empties the queue.
 std::error_code take_error() noexcept {
-  const unsigned long error = ERR_peek_last_error();
+  const unsigned long error = ERR_peek_error();
   ERR_clear_error();
   if (error == 0) return std::make_error_code(std::errc::protocol_error);
   if (ERR_SYSTEM_ERROR(error)) return {ERR_GET_REASON(error), std::system_category()};

@@ -324,8 +324,9 @@ class Service {
   // The handshake of a TLS connection, within the handshake timeout and cap; false when the
   // connection is to close (refused, failed, plaintext).
   Task<bool> start_tls(Connection& connection, AsyncTlsStream& session);
-  // Waits, within deadline, for the first byte; whether it starts a TLS handshake record.
-  Task<bool> speaks_tls(Stream& stream, SteadyClock::time_point deadline);
+  // What a TLS connection's first byte says (waited for within deadline, or a drain).
+  enum class FirstBytes { tls, plaintext, none };
+  Task<FirstBytes> first_bytes(Stream& stream, SteadyClock::time_point deadline);
   // FIN after the reply, then discard input until the peer closes (bounded by a linger time).
   Task<> close_gracefully(Stream& stream);
   bool admit(const Endpoint& peer, std::string_view transport);
@@ -343,7 +344,8 @@ class Service {
   ServerLimits& limits_;
   std::vector<Listener> listeners_;
   std::vector<const TlsContext*> listener_tls_;  // of each listener: its TLS context or nullptr
-  std::size_t handshakes_ = 0;                   // TLS handshakes in progress
+  std::size_t handshakes_in_progress_ = 0;
+  CancelSource handshakes_;  // cancelled by a drain: it ends every handshake in progress
   std::vector<DatagramSocket> datagrams_;
   std::vector<Endpoint> datagram_addresses_;  // where each datagram socket is bound
   std::vector<char> scratch_;

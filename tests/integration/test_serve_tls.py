@@ -272,10 +272,25 @@ class HandshakeLimitsTest(TlsTestCase):
                     lasted = time.monotonic() - opened
                     self.assertGreater(lasted, timeout * 0.9)
                     self.assertLess(lasted, timeout + CLOSE_MARGIN)
-                    # A client that began a handshake gets no plaintext refusal.
-                    if stalls[name]:
-                        self.assertEqual(received, b"")
+                    # No plaintext refusal: the client said nothing that was not TLS.
+                    self.assertEqual(received, b"")
             self.assertServesHttps(server)
+
+    def test_a_drain_ends_handshakes_in_progress_at_once(self):
+        drain = 10.0
+        with self.serve_https(*self.tls_args(), "--drain-timeout", f"{drain}s",
+                              "--header-timeout", "30s") as server, \
+                contextlib.ExitStack() as stack:
+            for partial in (b"", b"\x16\x03\x01"):
+                sock = stack.enter_context(socket.create_connection(
+                    server.address("http", "tls"), timeout=DEFAULT_TIMEOUT))
+                sock.sendall(partial)
+            time.sleep(0.2)  # both accepted and waiting
+            signalled = time.monotonic()
+            server.send_signal()
+            self.assertEqual(server.wait(), 0, server.stderr)
+            self.assertLess(time.monotonic() - signalled, drain / 2)
+            self.assertNotIn("drain deadline passed", server.stderr)
 
     def test_handshakes_beyond_max_handshakes_are_closed_at_once(self):
         timeout = 20.0
@@ -412,7 +427,7 @@ class CertificateErrorsTest(TlsTestCase):
             "missing client CA": (self.tls_args("server.key", "--tls-client-ca", missing), 2,
                                   missing),
             "not a certificate": (("--tls-cert", garbage, "--tls-key", self.certs["server.key"]),
-                                  1, garbage),
+                                  1, f"{garbage}: no start line"),
             "a key of another certificate": (self.tls_args("other.key"), 1,
                                              self.certs["other.key"]),
             "an encrypted key without its password": (self.tls_args(encrypted), 1,
