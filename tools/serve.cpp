@@ -396,13 +396,16 @@ Run setup_serve(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   for (const auto& kind : kServices) {
-    for (const auto& [name, what] :
+    // (option, what it is the port of); a pair rather than a structured binding, which clang
+    // 14 cannot capture.
+    for (const auto& listener :
          {std::pair{std::string(kind.name), std::string(kind.name)},
           std::pair{std::string(kind.tls_option), std::string(kind.name) + " over TLS"}}) {
+      const std::string& name = listener.first;
       if (name.empty()) continue;
       app.add_option_function<int>(
              "--" + name + "-port", [options, name](int port) { options->ports[name] = port; },
-             "Port of " + what + " (0: any free port)")
+             "Port of " + listener.second + " (0: any free port)")
           ->check(CLI::Range(0, 65535));
     }
   }
