@@ -128,8 +128,8 @@ KeyPtr load_key(const std::string& path, const std::string& password) {
 // (for progress) and may be retried from another address with the same bytes. (Read-ahead,
 // set beside it, lets a session take what the socket has in one recv rather than a record's
 // header and body in two.)
-constexpr long kModes = SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+constexpr long kModes =
+    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
 
 // The forward-secret TLS 1.2 suites (TLS 1.3's are all forward-secret): ECDHE with AES-GCM or
 // ChaCha20-Poly1305, as Mozilla's "intermediate" profile lists them.
@@ -513,9 +513,11 @@ TlsEngine::Step TlsEngine::handshake() {
 
 TlsEngine::Step TlsEngine::read(std::span<char> buffer) {
   if (buffer.empty()) return {};
-  return run([&](std::size_t& bytes) {
+  const Step step = run([&](std::size_t& bytes) {
     return SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &bytes);
   });
+  read_wanted_socket_ = step.status == Step::want_read;
+  return step;
 }
 
 TlsEngine::Step TlsEngine::write(std::string_view data) {
@@ -558,8 +560,8 @@ bool TlsEngine::handshake_done() const noexcept {
   return SSL_is_init_finished(ssl_.get()) == 1;
 }
 
-std::size_t TlsEngine::pending() const noexcept {
-  return static_cast<std::size_t>(SSL_pending(ssl_.get()));
+bool TlsEngine::buffered() const noexcept {
+  return !read_wanted_socket_ && SSL_has_pending(ssl_.get()) == 1;
 }
 
 std::string TlsEngine::version() const {

@@ -205,7 +205,7 @@ class TlsChannel final : public Channel {
     return 0;
   }
 
-  bool buffered() const override { return engine_.pending() > 0; }
+  bool buffered() const override { return engine_.buffered(); }
 
  private:
   static short waits_of(TlsEngine::Step::Status status) {

@@ -184,8 +184,10 @@ class TlsEngine {
   static std::error_code unexpected_eof() noexcept;
 
   bool handshake_done() const noexcept;
-  // Plaintext already decrypted and waiting: read() returns it without touching the socket.
-  std::size_t pending() const noexcept;
+  // Whether read() has plaintext without the socket: decrypted, or in whole records that
+  // read-ahead took in with an earlier one. poll() cannot see them, so a caller that polls
+  // reads again first.
+  bool buffered() const noexcept;
   int fileno() const noexcept { return fd_; }
 
   std::string version() const;                 // "TLSv1.3"
@@ -215,6 +217,8 @@ class TlsEngine {
   // What the socket said beneath OpenSSL, for failure(): the end of the stream, or an error.
   bool eof_ = false;
   std::error_code transport_error_;
+  // The last read() wanted the socket: what OpenSSL holds is part of a record.
+  bool read_wanted_socket_ = false;
 
   struct Io;  // the BIO that reads and writes fd_
 };
