@@ -514,9 +514,11 @@ TlsEngine::Step TlsEngine::handshake() {
 
 TlsEngine::Step TlsEngine::read(std::span<char> buffer) {
   if (buffer.empty()) return {};
-  return run([&](std::size_t& bytes) {
+  const Step step = run([&](std::size_t& bytes) {
     return SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &bytes);
   });
+  read_wanted_socket_ = step.status == Step::want_read;
+  return step;
 }
 
 TlsEngine::Step TlsEngine::write(std::string_view data) {
@@ -560,7 +562,7 @@ bool TlsEngine::handshake_done() const noexcept {
 }
 
 bool TlsEngine::buffered() const noexcept {
-  return SSL_has_pending(ssl_.get()) == 1;
+  return !read_wanted_socket_ && SSL_has_pending(ssl_.get()) == 1;
 }
 
 std::string TlsEngine::version() const {

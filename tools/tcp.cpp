@@ -190,7 +190,6 @@ class TlsChannel final : public Channel {
   // (ncat among them) close that way, and every byte before it was authenticated.
   Transfer recv(std::span<char> buffer) override {
     const TlsEngine::Step step = engine_.read(buffer);
-    starved_ = step.status == TlsEngine::Step::want_read;
     if (step.status == TlsEngine::Step::closed ||
         (step.status == TlsEngine::Step::failed && step.error == TlsEngine::unexpected_eof())) {
       return {};
@@ -206,9 +205,7 @@ class TlsChannel final : public Channel {
     return 0;
   }
 
-  // Input the session holds, unless the last read found it a partial record: then only the
-  // socket can help, and polling the buffer again would spin.
-  bool buffered() const override { return !starved_ && engine_.buffered(); }
+  bool buffered() const override { return engine_.buffered(); }
 
  private:
   static short waits_of(TlsEngine::Step::Status status) {
@@ -224,7 +221,6 @@ class TlsChannel final : public Channel {
   }
 
   TlsEngine& engine_;
-  bool starved_ = false;  // the last read wanted more from the socket
 };
 
 void write_stdout(std::string_view data) {

@@ -184,9 +184,9 @@ class TlsEngine {
   static std::error_code unexpected_eof() noexcept;
 
   bool handshake_done() const noexcept;
-  // Whether the session holds input (a decrypted record, or ciphertext read ahead) that read()
-  // uses before it asks the socket: a driver that waits for the socket's readability after a
-  // read that did not say want_read must first read while this is true.
+  // Whether read() has plaintext without the socket: decrypted, or in whole records that
+  // read-ahead took in with an earlier one. poll() cannot see them, so a caller that polls
+  // reads again first.
   bool buffered() const noexcept;
   int fileno() const noexcept { return fd_; }
 
@@ -217,6 +217,8 @@ class TlsEngine {
   // What the socket said beneath OpenSSL, for failure(): the end of the stream, or an error.
   bool eof_ = false;
   std::error_code transport_error_;
+  // The last read() wanted the socket: what OpenSSL holds is part of a record.
+  bool read_wanted_socket_ = false;
 
   struct Io;  // the BIO that reads and writes fd_
 };

@@ -4,12 +4,15 @@
 // are in tests/integration (nginx, openssl s_server).
 #include <gtest/gtest.h>
 
+#include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <string>
 #include <thread>
 
+#include "sockit/select.hpp"
 #include "sockit/tls.hpp"
 #include "support.hpp"
 
@@ -284,6 +287,58 @@ TEST(TlsServerSide, APlainHttpRequestFailsTheServersHandshake) {
   plain.sendall("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   const std::string seen = peer.result.get();
   EXPECT_NE(seen.find("http request"), std::string::npos) << seen;
+}
+
+// Read-ahead takes in every record the socket has, so after read() returned the first, the
+// second waits inside OpenSSL where poll() cannot see it: a caller that polls before reading
+// again (sockit tcp) would stall until the peer sent more.
+TEST(TlsServerSide, RecordsReadAheadAreBufferedWherePollCannotSeeThem) {
+  const TlsContext server(TlsServerOptions{});
+  Pems pems;
+  TlsClientOptions options;
+  options.cafile = pems.write("ca.pem", server.certificate_pem());
+  const TlsContext client(options);
+  Listener listener(Kind::ipv4);
+  listener.socket().settimeout(kIoTimeout);
+  auto served = std::async(std::launch::async, [&] {
+    auto [socket, from] = listener.socket().accept();
+    socket.settimeout(kIoTimeout);
+    TlsStream session = server.wrap_socket(std::move(socket));
+    // After the tickets and a record that the client reads with them: two records at once.
+    session.sendall("first");
+    if (session.recv(100) != "go") return std::string("no go");
+    session.sendall("second");
+    session.sendall("third");
+    return session.recv(100);
+  });
+  auto socket = create_connection(Address::from_endpoint(listener.endpoint()), kIoTimeout);
+  socket.settimeout(kIoTimeout);
+  TlsStream session = client.wrap_socket(std::move(socket), "localhost");
+  ASSERT_EQ(session.recv(100), "first");
+  session.sendall("go");
+  // Both records in the socket (TLS 1.3: 5 bytes of header, 1 of type and 16 of tag each).
+  TlsEngine& engine = session.engine();
+  char buffer[100];
+  std::array<pollfd, 1> fds{pollfd{session.socket().fileno(), POLLIN, 0}};
+  constexpr std::size_t kBoth = (5 + 6 + 1 + 16) + (5 + 5 + 1 + 16);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(poll(fds, kIoTimeout), 1);
+    auto peeked = session.socket().try_recv_into(buffer, MSG_PEEK);
+    ASSERT_TRUE(peeked) << peeked.error().message();
+    if (*peeked >= kBoth) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto step = engine.read(buffer);
+  ASSERT_EQ(step.status, TlsEngine::Step::done);
+  EXPECT_EQ(std::string_view(buffer, step.bytes), "second");
+  EXPECT_EQ(poll(fds, std::chrono::seconds(0)), 0) << "the third record is not read ahead";
+  EXPECT_TRUE(engine.buffered());
+  step = engine.read(buffer);
+  ASSERT_EQ(step.status, TlsEngine::Step::done);
+  EXPECT_EQ(std::string_view(buffer, step.bytes), "third");
+  EXPECT_FALSE(engine.buffered());
+  session.sendall("bye");
+  EXPECT_EQ(served.get(), "bye");
 }
 
 }  // namespace
