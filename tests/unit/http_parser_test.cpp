@@ -450,6 +450,25 @@ TEST(HttpRequestParser, FindsAnOverlargeHeadBeforeItEnds) {
   EXPECT_EQ(parser.error(), ParseError::headers_too_large);
 }
 
+// The field tables start small and grow: the default limit's 100 fields all arrive, each
+// view right, also when the head comes in pieces and the parser is reused.
+TEST(HttpRequestParser, TheFieldTablesGrowToTheLimit) {
+  RequestParser parser;
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\n" + many_fields(99, 3) + "\r\n";
+  for (int round = 0; round < 2; ++round) {
+    ParseStatus status = ParseStatus::incomplete;
+    for (std::size_t end = 100; status == ParseStatus::incomplete; end += 100)
+      status = parser.parse(std::string_view(head).substr(0, std::min(end, head.size())));
+    ASSERT_EQ(status, ParseStatus::complete);
+    const auto& headers = parser.request().headers;
+    ASSERT_EQ(headers.size(), 100u);
+    EXPECT_EQ(headers.front().name, "Host");
+    EXPECT_EQ(headers.back().name, "X-98");
+    EXPECT_EQ(headers.back().value, "vvv");
+    parser.reset();
+  }
+}
+
 // Each limit: reached is fine, one more is an error.
 TEST(HttpRequestParser, LimitsAreInclusive) {
   const Limits limits{.max_request_line = 20, .max_head_bytes = 80, .max_headers = 3};
