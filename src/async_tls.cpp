@@ -41,8 +41,7 @@ TaskOp<Result<std::size_t>> AsyncTlsStream::read_some(std::span<char> buffer) {
 }
 
 TlsWrite AsyncTlsStream::write_all(std::string_view data) {
-  single_ = data;
-  return {*this, run_write(std::span<const std::string_view>(&single_, 1))};
+  return {*this, run_write(data)};
 }
 
 TlsWrite AsyncTlsStream::write_all(std::span<const std::string_view> parts) {
@@ -117,6 +116,13 @@ Task<Result<void>> AsyncTlsStream::write_out(std::string_view data) {
     if (auto waited = co_await wait(step); !waited) co_return waited.error();
   }
   co_return Result<void>{};
+}
+
+// The one part lives in this frame, so that no member has to hold it while the write waits.
+Task<Result<std::uint64_t>> AsyncTlsStream::run_write(std::string_view data) {
+  written_ = 0;
+  if (auto done = co_await write_out(data); !done) co_return done.error();
+  co_return written_;
 }
 
 Task<Result<std::uint64_t>> AsyncTlsStream::run_write(std::span<const std::string_view> parts) {

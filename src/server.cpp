@@ -333,10 +333,13 @@ Task<> Service::run_tls_connection(Stream stream, Endpoint peer, const TlsContex
 }
 
 Task<bool> Service::start_tls(Connection& connection, AsyncTlsStream& session) {
-  const std::string peer = connection.peer().to_string();
+  // The peer's text only for the -v log: a handshake flood should not format addresses.
+  const auto note = [&](const std::string& what) {
+    if (limits_.verbose) log(name_ + " tls " + connection.peer().to_string() + what);
+  };
   if (limits_.max_handshakes != 0 && handshakes_in_progress_ >= limits_.max_handshakes) {
     ++stats_.rejected;
-    if (limits_.verbose) log(name_ + " tls " + peer + " refused: too many handshakes at once");
+    note(" refused: too many handshakes at once");
     co_return false;
   }
   ++handshakes_in_progress_;
@@ -345,7 +348,7 @@ Task<bool> Service::start_tls(Connection& connection, AsyncTlsStream& session) {
   const auto fail = [&](const std::string& why) {
     --handshakes_in_progress_;
     ++stats_.tls_failures;
-    if (limits_.verbose) log(name_ + " tls " + peer + ": " + why);
+    note(": " + why);
     return false;
   };
   switch (co_await first_bytes(connection.stream(), deadline)) {

@@ -76,6 +76,7 @@ class AsyncTlsStream {
   Task<Result<void>> run_handshake();
   Task<Result<std::size_t>> run_read(std::span<char> buffer);
   friend class TlsWrite;
+  Task<Result<std::uint64_t>> run_write(std::string_view data);
   Task<Result<std::uint64_t>> run_write(std::span<const std::string_view> parts);
   Task<Result<std::uint64_t>> run_write_file(const Fd& file, std::uint64_t offset,
                                              std::uint64_t count);
@@ -87,7 +88,6 @@ class AsyncTlsStream {
 
   Stream* stream_;
   TlsEngine engine_;
-  std::string_view single_;    // write_all(data)'s one part
   std::uint64_t written_ = 0;  // by the write in progress
 };
 
